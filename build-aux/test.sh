@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The one test command (README, .ci/run): install what is needed, then
+# build and run every test suite twice — a normal -Werror build in _build/
+# and an AddressSanitizer + UndefinedBehaviorSanitizer build in
+# _build-asan/ — and print one summary line. Exit status 0 only if both
+# builds pass every test.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+"$top/build-aux/setup-debian.sh"
+
+# Sanitizers: fail on the first report, including leaks and UB.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+run_build () {
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  echo "== $dir: build"
+  meson compile -C "$dir"
+  echo "== $dir: test"
+  meson test -C "$dir" --print-errorlogs --num-processes 2
+}
+
+status=0
+run_build _build || status=1
+run_build _build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+
+# One closing line over both builds, read from meson's own logs.
+/usr/bin/python3 - _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        counts["failed"] += 1
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif r == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
+print("signet: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+PY
+exit $status
