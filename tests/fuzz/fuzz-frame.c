@@ -389,6 +389,21 @@ round_trip (const uint8_t *data, size_t size)
   CHECK (m == size && memcmp (out, data, size) == 0);
   free (out);
   free (cobs);
+
+  /* The raw input as a COBS body, zeros and all, against the reference. */
+  n = 0;
+  if (size > 0 && ref_cobs_decode (data, size, dec, &n) == 0)
+    {
+      out = malloc (n ? n : 1);
+      CHECK (out != NULL);
+      if (n > 0)
+        CHECK (sp_cobs_decode (data, size, out, n - 1, &m) == SP_ERR_BUFFER_TOO_SMALL);
+      CHECK (sp_cobs_decode (data, size, out, n, &m) == SP_OK);
+      CHECK (m == n && memcmp (out, dec, n) == 0);
+      free (out);
+    }
+  else
+    CHECK (sp_cobs_decode (data, size, dec, sizeof dec, &m) == SP_ERR_FRAME_COBS);
 }
 
 /* Mode (c): a script of frames with correct CRCs ------------------------- */
