@@ -1,3 +1,1042 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* stub: being written */
+/*
+ * sp-cbor.c: deterministic CBOR writer and strict, bounded decoder on
+ * libcbor's allocation-free parts (cbor_encode_* and cbor_stream_decode).
+ *
+ * Notes on libcbor 0.8, found by experiment, that shape the decoder:
+ *
+ *  - cbor_stream_decode () returns CBOR_DECODER_ERROR, with no detail, for
+ *    reserved additional info (28..30), for the indefinite forms of
+ *    integers and tags, for unassigned simple values (0xE0..0xF3) and for
+ *    every two-byte simple value (0xF8 xx). We classify those ourselves
+ *    from the initial byte so each gets its own sp_err.
+ *  - It also returns CBOR_DECODER_ERROR for the one-byte tag heads 0xC6..
+ *    0xD4 (tags 6..20, "unassigned" in RFC 7049), although they are well
+ *    formed -- and tag 18 is COSE_Sign1. We decode those heads ourselves.
+ *  - For a string longer than the input it reports CBOR_DECODER_NEDATA
+ *    without the length, and its `required` field wraps around for
+ *    lengths near 2^64, so we parse the length ourselves to tell "too
+ *    long" from "truncated" and never use `required`.
+ *  - Lengths reach the callbacks as size_t. On a 32-bit device a 64-bit
+ *    length would be truncated before libcbor checks it against the
+ *    buffer, so we re-read every head ourselves and refuse any item whose
+ *    argument differs from what libcbor reported.
+ *  - Callbacks cannot stop the parser, but each call decodes one head
+ *    only, so we record what the callback saw and check it afterwards.
+ */
 #include "sp-cbor.h"
+
+#include <string.h>
+
+#include <cbor/encoding.h>
+#include <cbor/streaming.h>
+
+const sp_cbor_limits sp_cbor_limits_default = {
+  .max_size = SP_CBOR_DEFAULT_MAX_SIZE,
+  .max_depth = SP_CBOR_DEFAULT_MAX_DEPTH,
+  .max_items = SP_CBOR_DEFAULT_MAX_ITEMS,
+  .max_string_len = SP_CBOR_DEFAULT_MAX_STRING_LEN,
+  .max_container_len = SP_CBOR_DEFAULT_MAX_CONTAINER_LEN,
+  .deterministic = true,
+};
+
+/* ------------------------------------------------------------------ */
+/* UTF-8                                                               */
+/* ------------------------------------------------------------------ */
+
+bool
+sp_cbor_utf8_valid (const uint8_t *p, size_t len)
+{
+  size_t i = 0;
+
+  while (i < len)
+    {
+      uint8_t c = p[i];
+      uint8_t lo = 0x80, hi = 0xBF;
+      size_t n, k;
+
+      if (c < 0x80)
+        {
+          i++;
+          continue;
+        }
+      /* RFC 3629 §4: the second byte's range is what excludes overlong
+       * forms (E0, F0), surrogates (ED) and code points past U+10FFFF
+       * (F4); C0, C1 and F5..FF never start a sequence. */
+      if (c >= 0xC2 && c <= 0xDF)
+        n = 1;
+      else if (c >= 0xE0 && c <= 0xEF)
+        {
+          n = 2;
+          if (c == 0xE0)
+            lo = 0xA0;
+          else if (c == 0xED)
+            hi = 0x9F;
+        }
+      else if (c >= 0xF0 && c <= 0xF4)
+        {
+          n = 3;
+          if (c == 0xF0)
+            lo = 0x90;
+          else if (c == 0xF4)
+            hi = 0x8F;
+        }
+      else
+        return false;
+
+      if (len - i - 1 < n)
+        return false;
+      if (p[i + 1] < lo || p[i + 1] > hi)
+        return false;
+      for (k = 2; k <= n; k++)
+        if ((p[i + k] & 0xC0) != 0x80)
+          return false;
+      i += n + 1;
+    }
+  return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+/* ------------------------------------------------------------------ */
+
+void
+sp_cbor_writer_init (sp_cbor_writer *w, uint8_t *buf, size_t cap)
+{
+  w->buf = buf;
+  w->cap = buf != NULL ? cap : 0;
+  w->len = 0;
+  w->err = SP_OK;
+}
+
+/* Where the next bytes go, or NULL (and the sticky error) if the writer
+ * already failed or is full. Never forms buf + len on a NULL buf. */
+static unsigned char *
+writer_room (sp_cbor_writer *w, size_t *room)
+{
+  if (w->err != SP_OK)
+    return NULL;
+  if (w->len >= w->cap)
+    {
+      w->err = SP_ERR_BUFFER_TOO_SMALL;
+      return NULL;
+    }
+  *room = w->cap - w->len;
+  return w->buf + w->len;
+}
+
+/* libcbor's encoders return 0 when the item does not fit. */
+static void
+writer_advance (sp_cbor_writer *w, size_t written)
+{
+  if (written == 0)
+    w->err = SP_ERR_BUFFER_TOO_SMALL;
+  else
+    w->len += written;
+}
+
+static void
+writer_copy (sp_cbor_writer *w, const void *p, size_t len)
+{
+  if (w->err != SP_OK || len == 0)
+    return;
+  if (len > w->cap - w->len)
+    {
+      w->err = SP_ERR_BUFFER_TOO_SMALL;
+      return;
+    }
+  memcpy (w->buf + w->len, p, len);
+  w->len += len;
+}
+
+void
+sp_cbor_put_uint (sp_cbor_writer *w, uint64_t v)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_uint (v, at, room));
+}
+
+void
+sp_cbor_put_nint (sp_cbor_writer *w, uint64_t n)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_negint (n, at, room));
+}
+
+void
+sp_cbor_put_int (sp_cbor_writer *w, int64_t v)
+{
+  if (v >= 0)
+    sp_cbor_put_uint (w, (uint64_t) v);
+  else
+    /* -1 - v without overflow: INT64_MIN + 1 is representable. */
+    sp_cbor_put_nint (w, (uint64_t) (-(v + 1)));
+}
+
+void
+sp_cbor_put_bytes_head (sp_cbor_writer *w, size_t len)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_bytestring_start (len, at, room));
+}
+
+void
+sp_cbor_put_bytes (sp_cbor_writer *w, const void *p, size_t len)
+{
+  sp_cbor_put_bytes_head (w, len);
+  writer_copy (w, p, len);
+}
+
+void
+sp_cbor_put_text (sp_cbor_writer *w, const char *p, size_t len)
+{
+  size_t room;
+  unsigned char *at;
+
+  if (w->err != SP_OK)
+    return;
+  if (len > 0 && !sp_cbor_utf8_valid ((const uint8_t *) p, len))
+    {
+      w->err = SP_ERR_CBOR_INVALID_UTF8;
+      return;
+    }
+  at = writer_room (w, &room);
+  if (at == NULL)
+    return;
+  writer_advance (w, cbor_encode_string_start (len, at, room));
+  writer_copy (w, p, len);
+}
+
+void
+sp_cbor_put_textz (sp_cbor_writer *w, const char *s)
+{
+  sp_cbor_put_text (w, s, strlen (s));
+}
+
+void
+sp_cbor_put_array (sp_cbor_writer *w, size_t n)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_array_start (n, at, room));
+}
+
+void
+sp_cbor_put_map (sp_cbor_writer *w, size_t n_pairs)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_map_start (n_pairs, at, room));
+}
+
+void
+sp_cbor_put_tag (sp_cbor_writer *w, uint64_t tag)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_tag (tag, at, room));
+}
+
+void
+sp_cbor_put_bool (sp_cbor_writer *w, bool v)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_bool (v, at, room));
+}
+
+void
+sp_cbor_put_null (sp_cbor_writer *w)
+{
+  size_t room;
+  unsigned char *at = writer_room (w, &room);
+
+  if (at != NULL)
+    writer_advance (w, cbor_encode_null (at, room));
+}
+
+void
+sp_cbor_put_raw (sp_cbor_writer *w, const void *p, size_t len)
+{
+  writer_copy (w, p, len);
+}
+
+sp_err
+sp_cbor_writer_finish (const sp_cbor_writer *w, size_t *out_len)
+{
+  if (w->err != SP_OK)
+    return w->err;
+  if (out_len != NULL)
+    *out_len = w->len;
+  return SP_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoder                                                             */
+/* ------------------------------------------------------------------ */
+
+/* What the libcbor callback saw for one head. */
+typedef struct dec_event {
+  bool have;
+  sp_cbor_type type;
+  uint64_t arg;        /* integer, count, tag; string length */
+  sp_err err;          /* a head we refuse even though libcbor accepts it */
+} dec_event;
+
+static void
+ev_set (void *ctx, sp_cbor_type type, uint64_t arg)
+{
+  dec_event *ev = ctx;
+
+  ev->have = true;
+  ev->type = type;
+  ev->arg = arg;
+}
+
+static void
+ev_fail (void *ctx, sp_err err)
+{
+  dec_event *ev = ctx;
+
+  ev->have = true;
+  ev->err = err;
+}
+
+static void cb_uint8 (void *c, uint8_t v) { ev_set (c, SP_CBOR_UINT, v); }
+static void cb_uint16 (void *c, uint16_t v) { ev_set (c, SP_CBOR_UINT, v); }
+static void cb_uint32 (void *c, uint32_t v) { ev_set (c, SP_CBOR_UINT, v); }
+static void cb_uint64 (void *c, uint64_t v) { ev_set (c, SP_CBOR_UINT, v); }
+static void cb_nint8 (void *c, uint8_t v) { ev_set (c, SP_CBOR_NINT, v); }
+static void cb_nint16 (void *c, uint16_t v) { ev_set (c, SP_CBOR_NINT, v); }
+static void cb_nint32 (void *c, uint32_t v) { ev_set (c, SP_CBOR_NINT, v); }
+static void cb_nint64 (void *c, uint64_t v) { ev_set (c, SP_CBOR_NINT, v); }
+static void cb_bytes (void *c, cbor_data d, size_t len) { ev_set (c, SP_CBOR_BYTES, len); }
+static void cb_text (void *c, cbor_data d, size_t len) { ev_set (c, SP_CBOR_TEXT, len); }
+static void cb_array (void *c, size_t n) { ev_set (c, SP_CBOR_ARRAY, n); }
+static void cb_map (void *c, size_t n) { ev_set (c, SP_CBOR_MAP, n); }
+static void cb_tag (void *c, uint64_t v) { ev_set (c, SP_CBOR_TAG, v); }
+static void cb_bool (void *c, bool v) { ev_set (c, SP_CBOR_BOOL, v ? 1 : 0); }
+static void cb_null (void *c) { ev_set (c, SP_CBOR_NULL, 0); }
+static void cb_indef (void *c) { ev_fail (c, SP_ERR_CBOR_INDEFINITE); }
+static void cb_float (void *c, float f) { ev_fail (c, SP_ERR_CBOR_UNSUPPORTED); }
+static void cb_double (void *c, double f) { ev_fail (c, SP_ERR_CBOR_UNSUPPORTED); }
+static void cb_undef (void *c) { ev_fail (c, SP_ERR_CBOR_UNSUPPORTED); }
+/* We never open an indefinite item, so every break is a stray one. */
+static void cb_break (void *c) { ev_fail (c, SP_ERR_CBOR_MALFORMED); }
+
+static const struct cbor_callbacks dec_callbacks = {
+  .uint8 = cb_uint8,
+  .uint16 = cb_uint16,
+  .uint32 = cb_uint32,
+  .uint64 = cb_uint64,
+  .negint8 = cb_nint8,
+  .negint16 = cb_nint16,
+  .negint32 = cb_nint32,
+  .negint64 = cb_nint64,
+  .byte_string_start = cb_indef,
+  .byte_string = cb_bytes,
+  .string = cb_text,
+  .string_start = cb_indef,
+  .indef_array_start = cb_indef,
+  .array_start = cb_array,
+  .indef_map_start = cb_indef,
+  .map_start = cb_map,
+  .tag = cb_tag,
+  .float2 = cb_float,
+  .float4 = cb_float,
+  .float8 = cb_double,
+  .undefined = cb_undef,
+  .null = cb_null,
+  .boolean = cb_bool,
+  .indef_break = cb_break,
+};
+
+/* One decoded head. */
+typedef struct dec_head {
+  sp_cbor_type type;
+  uint64_t arg;
+  size_t head_len;   /* initial byte + argument bytes */
+  size_t total;      /* head_len, plus the payload for strings */
+} dec_head;
+
+/* An open container (or tag) waiting for children. */
+typedef struct dec_frame {
+  size_t item;
+  uint64_t left;     /* children still to come (2 per map pair) */
+  size_t last_key;   /* previous key of a map, or SP_CBOR_NONE */
+  bool want_key;     /* the next child of a map is a key */
+} dec_frame;
+
+typedef struct dec_state {
+  const uint8_t *buf;
+  size_t len;
+  size_t pos;
+  const sp_cbor_limits *limits;
+  sp_cbor_item *items;
+  size_t n_items;
+  size_t item_cap;
+  dec_frame stack[SP_CBOR_DEPTH_MAX];
+  size_t depth;
+} dec_state;
+
+/* Read the argument of the head at p ourselves (RFC 8949 §3). False if
+ * the additional info has no argument (28..31) or the bytes are missing. */
+static bool
+head_arg (const uint8_t *p, size_t avail, size_t *head_len, uint64_t *arg)
+{
+  unsigned ai = p[0] & 0x1Fu;
+  size_t n, i;
+  uint64_t v = 0;
+
+  if (ai < 24)
+    {
+      *head_len = 1;
+      *arg = ai;
+      return true;
+    }
+  if (ai > 27)
+    return false;
+  n = (size_t) 1 << (ai - 24);
+  if (avail - 1 < n)
+    return false;
+  for (i = 0; i < n; i++)
+    v = (v << 8) | p[1 + i];
+  *head_len = 1 + n;
+  *arg = v;
+  return true;
+}
+
+/* The size of the shortest head carrying arg. */
+static size_t
+minimal_head_len (uint64_t arg)
+{
+  if (arg < 24)
+    return 1;
+  if (arg <= 0xFFu)
+    return 2;
+  if (arg <= 0xFFFFu)
+    return 3;
+  if (arg <= 0xFFFFFFFFu)
+    return 5;
+  return 9;
+}
+
+/* libcbor wants more bytes than there are: truncated, unless the head
+ * already shows a string longer than the limit (the better error). */
+static sp_err
+classify_short (const dec_state *d, const uint8_t *p, size_t avail)
+{
+  unsigned major = p[0] >> 5;
+  size_t head_len;
+  uint64_t arg;
+
+  if ((major == 2 || major == 3) && head_arg (p, avail, &head_len, &arg) &&
+      arg > d->limits->max_string_len)
+    return SP_ERR_CBOR_TOO_LONG;
+  return SP_ERR_CBOR_TRUNCATED;
+}
+
+/* libcbor refused the head without saying why: tell the reasons apart,
+ * and decode the well-formed tag heads libcbor 0.8 refuses. */
+static sp_err
+classify_error (const uint8_t *p, size_t avail, dec_head *h)
+{
+  unsigned major = p[0] >> 5;
+  unsigned ai = p[0] & 0x1Fu;
+
+  if (ai >= 28)
+    /* 28..30 are reserved; 31 on an integer or tag has no meaning (on
+     * strings and containers libcbor reports it through a callback). */
+    return SP_ERR_CBOR_MALFORMED;
+  if (major == 6 && ai < 24)
+    {
+      h->type = SP_CBOR_TAG;
+      h->arg = ai;
+      h->head_len = 1;
+      h->total = 1;
+      return SP_OK;
+    }
+  if (major == 7)
+    {
+      if (ai < 20)
+        return SP_ERR_CBOR_UNSUPPORTED;  /* unassigned simple value */
+      if (ai == 24)
+        {
+          if (avail < 2)
+            return SP_ERR_CBOR_TRUNCATED;
+          /* RFC 8949 §3.3: 0xF8 with a value below 32 is not well formed;
+           * 32..255 are unassigned simple values. */
+          return p[1] < 32 ? SP_ERR_CBOR_MALFORMED : SP_ERR_CBOR_UNSUPPORTED;
+        }
+    }
+  return SP_ERR_CBOR_MALFORMED;
+}
+
+static sp_err
+read_head (const dec_state *d, dec_head *h)
+{
+  const uint8_t *p = d->buf + d->pos;
+  size_t avail = d->len - d->pos;
+  dec_event ev = { 0 };
+  struct cbor_decoder_result r;
+  size_t my_head_len, head_len;
+  uint64_t my_arg;
+  bool is_string;
+
+  r = cbor_stream_decode (p, avail, &dec_callbacks, &ev);
+  if (r.status == CBOR_DECODER_NEDATA)
+    return classify_short (d, p, avail);
+  if (r.status != CBOR_DECODER_FINISHED)
+    return classify_error (p, avail, h);
+  if (!ev.have)
+    return SP_ERR_CBOR_MALFORMED;
+  if (ev.err != SP_OK)
+    return ev.err;
+  if (r.read == 0 || r.read > avail)
+    return SP_ERR_CBOR_MALFORMED;
+
+  h->type = ev.type;
+  h->total = r.read;
+  if (ev.type == SP_CBOR_BOOL || ev.type == SP_CBOR_NULL)
+    {
+      /* 0xF4..0xF6: one byte, nothing to check. */
+      h->arg = ev.arg;
+      h->head_len = 1;
+      return SP_OK;
+    }
+
+  /* What libcbor consumed for the head: everything for integers,
+   * containers and tags; everything but the payload for strings. */
+  is_string = ev.type == SP_CBOR_BYTES || ev.type == SP_CBOR_TEXT;
+  if (is_string && ev.arg > r.read)
+    return SP_ERR_CBOR_MALFORMED;
+  head_len = is_string ? r.read - (size_t) ev.arg : r.read;
+
+  if (!head_arg (p, avail, &my_head_len, &my_arg))
+    return SP_ERR_CBOR_MALFORMED;
+  if (is_string && my_arg > d->limits->max_string_len)
+    return SP_ERR_CBOR_TOO_LONG;
+  /* libcbor passes lengths as size_t: on a 32-bit target a 64-bit length
+   * arrives truncated. Trust only a head both of us read the same way. */
+  if (my_arg != ev.arg || my_head_len != head_len)
+    return SP_ERR_CBOR_MALFORMED;
+  if (head_len != minimal_head_len (my_arg))
+    return SP_ERR_CBOR_NON_MINIMAL;
+
+  h->arg = my_arg;
+  h->head_len = head_len;
+  return SP_OK;
+}
+
+/* Bytewise comparison of two encoded items (RFC 8949 §4.2.1). A complete
+ * encoding is never a proper prefix of another, so the length only breaks
+ * ties that cannot happen; it keeps the order total anyway. */
+static int
+compare_encoded (const dec_state *d, size_t a, size_t b)
+{
+  const sp_cbor_item *ia = &d->items[a];
+  const sp_cbor_item *ib = &d->items[b];
+  size_t la = ia->end - ia->offset;
+  size_t lb = ib->end - ib->offset;
+  int c = memcmp (d->buf + ia->offset, d->buf + ib->offset, la < lb ? la : lb);
+
+  if (c != 0)
+    return c;
+  return la < lb ? -1 : la > lb;
+}
+
+/* A map key just completed. Because heads are shortest-form, equal keys
+ * have equal encodings, so comparing bytes finds duplicates of any type. */
+static sp_err
+check_key (const dec_state *d, const dec_frame *f, size_t key)
+{
+  size_t k;
+
+  if (f->last_key == SP_CBOR_NONE)
+    return SP_OK;
+  /* Keys in strictly increasing order cannot repeat one another. */
+  if (d->limits->deterministic && compare_encoded (d, f->last_key, key) < 0)
+    return SP_OK;
+
+  /* Walk the earlier keys: key, skip its value, next key... */
+  for (k = f->item + 1; k < key; k = d->items[d->items[k].next].next)
+    if (compare_encoded (d, k, key) == 0)
+      return SP_ERR_CBOR_DUPLICATE_KEY;
+
+  return d->limits->deterministic ? SP_ERR_CBOR_UNSORTED_KEYS : SP_OK;
+}
+
+/* Item idx (and so its subtree) ends at d->pos: close it, then every
+ * container it completes. */
+static sp_err
+complete_item (dec_state *d, size_t idx)
+{
+  for (;;)
+    {
+      dec_frame *f;
+      sp_err err;
+
+      d->items[idx].end = (uint32_t) d->pos;
+      d->items[idx].next = (uint32_t) d->n_items;
+      if (d->depth == 0)
+        return SP_OK;
+
+      f = &d->stack[d->depth - 1];
+      if (d->items[f->item].type == SP_CBOR_MAP)
+        {
+          if (f->want_key)
+            {
+              err = check_key (d, f, idx);
+              if (err != SP_OK)
+                return err;
+              f->last_key = idx;
+            }
+          f->want_key = !f->want_key;
+        }
+      if (--f->left > 0)
+        return SP_OK;
+      idx = f->item;
+      d->depth--;
+    }
+}
+
+static sp_err
+decode_one (dec_state *d)
+{
+  dec_head h;
+  sp_cbor_item *it;
+  uint64_t children = 0;
+  size_t idx;
+  sp_err err;
+
+  if (d->pos >= d->len)
+    return SP_ERR_CBOR_TRUNCATED;
+  if (d->n_items >= d->item_cap)
+    return SP_ERR_CBOR_TOO_MANY_ITEMS;
+
+  err = read_head (d, &h);
+  if (err != SP_OK)
+    return err;
+
+  switch (h.type)
+    {
+    case SP_CBOR_TEXT:
+      if (!sp_cbor_utf8_valid (d->buf + d->pos + h.head_len, (size_t) h.arg))
+        return SP_ERR_CBOR_INVALID_UTF8;
+      break;
+    case SP_CBOR_ARRAY:
+    case SP_CBOR_MAP:
+      if (h.arg > d->limits->max_container_len)
+        return SP_ERR_CBOR_TOO_LONG;
+      /* Every child takes at least one byte: a count the rest of the
+       * input cannot hold is truncated, and bounding it by the input
+       * length also keeps 2 * pairs from overflowing. */
+      if (h.arg > d->len - d->pos - h.total ||
+          (h.type == SP_CBOR_MAP && h.arg > (d->len - d->pos - h.total) / 2))
+        return SP_ERR_CBOR_TRUNCATED;
+      children = h.type == SP_CBOR_MAP ? 2 * h.arg : h.arg;
+      break;
+    case SP_CBOR_TAG:
+      children = 1;
+      break;
+    case SP_CBOR_UINT:
+    case SP_CBOR_NINT:
+    case SP_CBOR_BYTES:
+    case SP_CBOR_BOOL:
+    case SP_CBOR_NULL:
+    default:
+      break;
+    }
+
+  if (children > 0 && d->depth >= d->limits->max_depth)
+    return SP_ERR_CBOR_TOO_DEEP;
+
+  idx = d->n_items++;
+  it = &d->items[idx];
+  it->type = (uint8_t) h.type;
+  it->value = h.arg;
+  it->offset = (uint32_t) d->pos;
+  it->payload = (uint32_t) (d->pos + h.head_len);
+  /* total <= len - pos (checked in read_head), and len fits in 32 bits. */
+  d->pos += h.total;
+  it->end = (uint32_t) d->pos;
+  it->next = (uint32_t) d->n_items;
+
+  if (children == 0)
+    return complete_item (d, idx);
+
+  d->stack[d->depth].item = idx;
+  d->stack[d->depth].left = children;
+  d->stack[d->depth].last_key = SP_CBOR_NONE;
+  d->stack[d->depth].want_key = h.type == SP_CBOR_MAP;
+  d->depth++;
+  return SP_OK;
+}
+
+sp_err
+sp_cbor_decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
+                sp_cbor_item *items, size_t max_items, sp_cbor_doc *doc)
+{
+  dec_state d;
+  sp_err err;
+
+  if (doc == NULL)
+    return SP_ERR_INVALID_ARG;
+  memset (doc, 0, sizeof *doc);
+  if (limits == NULL)
+    limits = &sp_cbor_limits_default;
+  if ((buf == NULL && len > 0) || items == NULL ||
+      limits->max_depth > SP_CBOR_DEPTH_MAX)
+    return SP_ERR_INVALID_ARG;
+  if (len > limits->max_size || len > SP_CBOR_SIZE_MAX)
+    return SP_ERR_CBOR_TOO_LARGE;
+
+  memset (&d, 0, sizeof d);
+  d.buf = buf;
+  d.len = len;
+  d.limits = limits;
+  d.items = items;
+  d.item_cap = max_items < limits->max_items ? max_items : limits->max_items;
+
+  do
+    {
+      err = decode_one (&d);
+      if (err != SP_OK)
+        {
+          doc->err_offset = d.pos;
+          return err;
+        }
+    }
+  while (d.depth > 0);
+
+  if (d.pos != len)
+    {
+      doc->err_offset = d.pos;
+      return SP_ERR_CBOR_TRAILING;
+    }
+
+  doc->buf = buf;
+  doc->len = len;
+  doc->items = items;
+  doc->n_items = d.n_items;
+  return SP_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Navigation                                                          */
+/* ------------------------------------------------------------------ */
+
+static const sp_cbor_item *
+doc_item (const sp_cbor_doc *doc, size_t idx)
+{
+  if (doc == NULL || doc->items == NULL || idx >= doc->n_items)
+    return NULL;
+  return &doc->items[idx];
+}
+
+sp_cbor_type
+sp_cbor_item_type (const sp_cbor_doc *doc, size_t idx)
+{
+  const sp_cbor_item *it = doc_item (doc, idx);
+
+  /* An out-of-range index has no type; NULL is the least useful answer
+   * to act on by mistake. */
+  return it != NULL ? (sp_cbor_type) it->type : SP_CBOR_NULL;
+}
+
+/* The item, if it exists and has type; *err says why not. */
+static const sp_cbor_item *
+typed_item (const sp_cbor_doc *doc, size_t idx, sp_cbor_type type, sp_err *err)
+{
+  const sp_cbor_item *it = doc_item (doc, idx);
+
+  if (it == NULL)
+    {
+      *err = SP_ERR_INVALID_ARG;
+      return NULL;
+    }
+  if (it->type != type)
+    {
+      *err = SP_ERR_TYPE;
+      return NULL;
+    }
+  *err = SP_OK;
+  return it;
+}
+
+sp_err
+sp_cbor_get_raw (const sp_cbor_doc *doc, size_t idx, const uint8_t **p,
+                 size_t *len)
+{
+  const sp_cbor_item *it = doc_item (doc, idx);
+
+  if (it == NULL)
+    return SP_ERR_INVALID_ARG;
+  *p = doc->buf + it->offset;
+  *len = it->end - it->offset;
+  return SP_OK;
+}
+
+sp_err
+sp_cbor_get_uint (const sp_cbor_doc *doc, size_t idx, uint64_t *v)
+{
+  sp_err err;
+  const sp_cbor_item *it = typed_item (doc, idx, SP_CBOR_UINT, &err);
+
+  if (it != NULL)
+    *v = it->value;
+  return err;
+}
+
+sp_err
+sp_cbor_get_int (const sp_cbor_doc *doc, size_t idx, int64_t *v)
+{
+  const sp_cbor_item *it = doc_item (doc, idx);
+
+  if (it == NULL)
+    return SP_ERR_INVALID_ARG;
+  if (it->type == SP_CBOR_UINT)
+    {
+      if (it->value > (uint64_t) INT64_MAX)
+        return SP_ERR_VALUE;
+      *v = (int64_t) it->value;
+      return SP_OK;
+    }
+  if (it->type == SP_CBOR_NINT)
+    {
+      /* -1 - n >= INT64_MIN  <=>  n <= INT64_MAX */
+      if (it->value > (uint64_t) INT64_MAX)
+        return SP_ERR_VALUE;
+      *v = -1 - (int64_t) it->value;
+      return SP_OK;
+    }
+  return SP_ERR_TYPE;
+}
+
+sp_err
+sp_cbor_get_bytes (const sp_cbor_doc *doc, size_t idx, const uint8_t **p,
+                   size_t *len)
+{
+  sp_err err;
+  const sp_cbor_item *it = typed_item (doc, idx, SP_CBOR_BYTES, &err);
+
+  if (it != NULL)
+    {
+      *p = doc->buf + it->payload;
+      *len = (size_t) it->value;
+    }
+  return err;
+}
+
+sp_err
+sp_cbor_get_text (const sp_cbor_doc *doc, size_t idx, const char **p,
+                  size_t *len)
+{
+  sp_err err;
+  const sp_cbor_item *it = typed_item (doc, idx, SP_CBOR_TEXT, &err);
+
+  if (it != NULL)
+    {
+      *p = (const char *) (doc->buf + it->payload);
+      *len = (size_t) it->value;
+    }
+  return err;
+}
+
+sp_err
+sp_cbor_get_bool (const sp_cbor_doc *doc, size_t idx, bool *v)
+{
+  sp_err err;
+  const sp_cbor_item *it = typed_item (doc, idx, SP_CBOR_BOOL, &err);
+
+  if (it != NULL)
+    *v = it->value != 0;
+  return err;
+}
+
+sp_err
+sp_cbor_get_null (const sp_cbor_doc *doc, size_t idx)
+{
+  sp_err err;
+
+  typed_item (doc, idx, SP_CBOR_NULL, &err);
+  return err;
+}
+
+sp_err
+sp_cbor_get_tag (const sp_cbor_doc *doc, size_t idx, uint64_t *tag,
+                 size_t *content)
+{
+  sp_err err;
+  const sp_cbor_item *it = typed_item (doc, idx, SP_CBOR_TAG, &err);
+
+  if (it != NULL)
+    {
+      if (tag != NULL)
+        *tag = it->value;
+      if (content != NULL)
+        *content = idx + 1;
+    }
+  return err;
+}
+
+sp_err
+sp_cbor_get_count (const sp_cbor_doc *doc, size_t idx, sp_cbor_type type,
+                   size_t *count)
+{
+  sp_err err;
+  const sp_cbor_item *it;
+
+  if (type != SP_CBOR_ARRAY && type != SP_CBOR_MAP)
+    return SP_ERR_INVALID_ARG;
+  it = typed_item (doc, idx, type, &err);
+  if (it != NULL)
+    /* A decoded count is bounded by the input length, so it fits. */
+    *count = (size_t) it->value;
+  return err;
+}
+
+static bool
+text_equals (const sp_cbor_doc *doc, const sp_cbor_item *it, const char *s,
+             size_t len)
+{
+  return it->type == SP_CBOR_TEXT && it->value == len &&
+         (len == 0 || memcmp (doc->buf + it->payload, s, len) == 0);
+}
+
+bool
+sp_cbor_text_equals (const sp_cbor_doc *doc, size_t idx, const char *s)
+{
+  const sp_cbor_item *it = doc_item (doc, idx);
+
+  return it != NULL && s != NULL && text_equals (doc, it, s, strlen (s));
+}
+
+static bool
+int_equals (const sp_cbor_item *it, int64_t key)
+{
+  if (key >= 0)
+    return it->type == SP_CBOR_UINT && it->value == (uint64_t) key;
+  return it->type == SP_CBOR_NINT && it->value == (uint64_t) (-(key + 1));
+}
+
+sp_err
+sp_cbor_iter_init (sp_cbor_iter *it, const sp_cbor_doc *doc, size_t container,
+                   sp_cbor_type type)
+{
+  size_t count;
+  sp_err err = sp_cbor_get_count (doc, container, type, &count);
+
+  if (err != SP_OK)
+    return err;
+  it->doc = doc;
+  it->next = container + 1;
+  it->left = type == SP_CBOR_MAP ? 2 * count : count;
+  return SP_OK;
+}
+
+bool
+sp_cbor_iter_next (sp_cbor_iter *it, size_t *child)
+{
+  if (it->left == 0 || it->next >= it->doc->n_items)
+    return false;
+  *child = it->next;
+  it->next = it->doc->items[it->next].next;
+  it->left--;
+  return true;
+}
+
+bool
+sp_cbor_iter_next_pair (sp_cbor_iter *it, size_t *key, size_t *value)
+{
+  if (it->left < 2)
+    return false;
+  return sp_cbor_iter_next (it, key) && sp_cbor_iter_next (it, value);
+}
+
+sp_err
+sp_cbor_map_find_int (const sp_cbor_doc *doc, size_t map, int64_t key,
+                      size_t *value)
+{
+  sp_cbor_iter it;
+  size_t k, v;
+  sp_err err = sp_cbor_iter_init (&it, doc, map, SP_CBOR_MAP);
+
+  if (err != SP_OK)
+    return err;
+  while (sp_cbor_iter_next_pair (&it, &k, &v))
+    if (int_equals (&doc->items[k], key))
+      {
+        *value = v;
+        return SP_OK;
+      }
+  return SP_ERR_MISSING;
+}
+
+sp_err
+sp_cbor_map_find_text (const sp_cbor_doc *doc, size_t map, const char *key,
+                       size_t *value)
+{
+  sp_cbor_iter it;
+  size_t k, v, key_len;
+  sp_err err = sp_cbor_iter_init (&it, doc, map, SP_CBOR_MAP);
+
+  if (err != SP_OK)
+    return err;
+  if (key == NULL)
+    return SP_ERR_INVALID_ARG;
+  key_len = strlen (key);
+  while (sp_cbor_iter_next_pair (&it, &k, &v))
+    if (text_equals (doc, &doc->items[k], key, key_len))
+      {
+        *value = v;
+        return SP_OK;
+      }
+  return SP_ERR_MISSING;
+}
+
+sp_err
+sp_cbor_map_check_keys (const sp_cbor_doc *doc, size_t map,
+                        const sp_cbor_key *allowed, size_t n_allowed)
+{
+  sp_cbor_iter it;
+  size_t k, v, i;
+  sp_err err = sp_cbor_iter_init (&it, doc, map, SP_CBOR_MAP);
+
+  if (err != SP_OK)
+    return err;
+  while (sp_cbor_iter_next_pair (&it, &k, &v))
+    {
+      const sp_cbor_item *key = &doc->items[k];
+      bool known = false;
+
+      for (i = 0; i < n_allowed && !known; i++)
+        {
+          if (allowed[i].text != NULL)
+            known = text_equals (doc, key, allowed[i].text,
+                                 strlen (allowed[i].text));
+          else
+            known = int_equals (key, allowed[i].num);
+        }
+      if (!known)
+        return SP_ERR_UNKNOWN_FIELD;
+    }
+  return SP_OK;
+}

@@ -24,11 +24,15 @@ sp_strerror (sp_err err)
     case SP_ERR_MISSING: return "a required field is missing";
     case SP_ERR_UNKNOWN_FIELD: return "a field is not allowed in this message";
     case SP_ERR_VALUE: return "a field has an invalid value";
+    case SP_ERR_EXPIRED: return "the token has expired";
+    case SP_ERR_NOT_YET_VALID: return "the token is not valid yet";
+    case SP_ERR_AUDIENCE: return "the token is for another audience";
     case SP_ERR_COSE_TAG: return "wrong CBOR tag for this COSE object";
     case SP_ERR_COSE_ALG: return "missing or unsupported COSE algorithm";
     case SP_ERR_COSE_HEADER: return "malformed COSE header";
     case SP_ERR_BAD_SIGNATURE: return "signature verification failed";
     case SP_ERR_KEY: return "invalid key";
+    case SP_ERR_UNKNOWN_KEY: return "the signing key is not trusted";
     case SP_ERR_FRAME_EMPTY: return "empty frame";
     case SP_ERR_FRAME_TOO_LARGE: return "frame exceeds the maximum size";
     case SP_ERR_FRAME_COBS: return "frame is not valid COBS";

@@ -34,6 +34,9 @@ typedef enum sp_err {
   SP_ERR_MISSING = 33,           /* a required field is absent */
   SP_ERR_UNKNOWN_FIELD = 34,     /* a field the message type does not allow */
   SP_ERR_VALUE = 35,             /* a field's value is out of range or invalid */
+  SP_ERR_EXPIRED = 36,           /* a token or object is past its expiry (exp) */
+  SP_ERR_NOT_YET_VALID = 37,     /* a token or object is not valid yet (nbf) */
+  SP_ERR_AUDIENCE = 38,          /* a token is for another audience (aud) */
 
   /* COSE and keys (64..95) */
   SP_ERR_COSE_TAG = 64,          /* wrong CBOR tag on a COSE object */
@@ -41,6 +44,7 @@ typedef enum sp_err {
   SP_ERR_COSE_HEADER = 66,       /* malformed or conflicting header parameters */
   SP_ERR_BAD_SIGNATURE = 67,     /* the signature does not verify */
   SP_ERR_KEY = 68,               /* a key is malformed, not on the curve, or of the wrong type */
+  SP_ERR_UNKNOWN_KEY = 69,       /* no trusted key has this kid */
 
   /* Framing (96..127) */
   SP_ERR_FRAME_EMPTY = 96,       /* a frame with no payload */
