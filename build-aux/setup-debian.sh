@@ -10,7 +10,8 @@ set -eu
 PACKAGES="
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libjson-glib-dev libssl-dev libcbor-dev liboath-dev
-  oathtool
+  libsoup-3.0-dev glib-networking libsqlite3-dev libargon2-dev libqrencode-dev libpng-dev
+  oathtool sqlite3 curl
   python3 python3-cryptography python3-cbor2
 "
 
