@@ -33,6 +33,14 @@
  * ends it there (it is counted as a bad frame and dropped) instead of the
  * noise corrupting the new frame; if the receiver was idle, it sees an empty
  * frame, which is not an error (sp_deframer_stats.empty).
+ *
+ * Build option: by default sp-frame.c computes the CRC-32 by slice-by-8,
+ * with 8 KiB of const tables, for bulk transfers on a host. Compiled with
+ * -DSP_FRAME_SMALL (a device build), it uses a 64-byte table instead, four
+ * bits at a time: several times slower, which a serial link never notices.
+ * Only speed and code size differ; the API, the results and the wire
+ * format are the same. Both builds run the same tests (test-frame and
+ * test-frame-small).
  */
 #ifndef SP_FRAME_H
 #define SP_FRAME_H

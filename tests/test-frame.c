@@ -177,6 +177,32 @@ test_crc32_incremental (void)
     }
 }
 
+/* Every entry of the CRC tables (slice-by-8, or the nibble table with
+ * SP_FRAME_SMALL): each byte of a short input, at each position within an
+ * 8-byte step and each alignment, takes all 256 values. */
+static void
+test_crc32_tables (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+  guint8 buf[32];
+
+  fill_random (rand, buf, sizeof buf, FALSE);
+  for (gsize off = 0; off < 8; off++)
+    for (gsize len = 1; len <= 17; len++)
+      for (gsize pos = 0; pos < len; pos++)
+        {
+          guint8 *p = buf + off;
+          guint8 saved = p[pos];
+
+          for (guint v = 0; v < 256; v++)
+            {
+              p[pos] = (guint8) v;
+              g_assert_cmphex (sp_crc32 (p, len), ==, ref_crc32 (p, len));
+            }
+          p[pos] = saved;
+        }
+}
+
 /* Bare COBS --------------------------------------------------------------- */
 
 /* The examples of the COBS paper and Wikipedia's article. */
@@ -970,6 +996,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/signet/frame/crc32/check", test_crc32_check);
   g_test_add_func ("/signet/frame/crc32/incremental", test_crc32_incremental);
+  g_test_add_func ("/signet/frame/crc32/tables", test_crc32_tables);
   g_test_add_func ("/signet/frame/cobs/vectors", test_cobs_vectors);
   g_test_add_func ("/signet/frame/cobs/invalid", test_cobs_invalid);
   g_test_add_func ("/signet/frame/cobs/round-trip", test_cobs_round_trip);
