@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "signet-test-util.h"
 #include "sp-cbor.h"
 
 #define N_ITEMS 512
@@ -20,32 +21,10 @@
     g_assert_cmpint (e_, ==, want);                                     \
   } G_STMT_END
 
-static GBytes *
-hex_bytes (const char *hex)
-{
-  GByteArray *a = g_byte_array_new ();
-
-  for (; hex[0] != '\0'; hex++)
-    {
-      int hi, lo;
-      guint8 b;
-
-      if (hex[0] == ' ')
-        continue;
-      hi = g_ascii_xdigit_value (hex[0]);
-      lo = g_ascii_xdigit_value (hex[1]);
-      g_assert_true (hi >= 0 && lo >= 0);
-      b = (guint8) (hi << 4 | lo);
-      g_byte_array_append (a, &b, 1);
-      hex++;
-    }
-  return g_byte_array_free_to_bytes (a);
-}
-
 static sp_err
 decode_hex (const char *hex, const sp_cbor_limits *limits)
 {
-  g_autoptr (GBytes) b = hex_bytes (hex);
+  g_autoptr (GBytes) b = signet_test_hex (hex);
   sp_cbor_item items[N_ITEMS];
   sp_cbor_doc doc;
   gsize len;
@@ -88,7 +67,7 @@ reencode (const sp_cbor_doc *doc, size_t idx, sp_cbor_writer *w)
 static void
 assert_canonical (const char *hex, const sp_cbor_limits *limits)
 {
-  g_autoptr (GBytes) b = hex_bytes (hex);
+  g_autoptr (GBytes) b = signet_test_hex (hex);
   sp_cbor_item items[N_ITEMS];
   sp_cbor_doc doc;
   guint8 out[512];
@@ -113,7 +92,7 @@ typedef void (*put_fn) (sp_cbor_writer *w);
 static void
 assert_written (const guint8 *buf, sp_cbor_writer *w, const char *hex)
 {
-  g_autoptr (GBytes) want = hex_bytes (hex);
+  g_autoptr (GBytes) want = signet_test_hex (hex);
   size_t len = 0;
 
   assert_err (sp_cbor_writer_finish (w, &len), SP_OK);
@@ -546,7 +525,7 @@ test_roundtrip_document (void)
   guint8 buf[128];
   sp_cbor_writer w;
   size_t len;
-  g_autoptr (GBytes) want = hex_bytes (doc_hex);
+  g_autoptr (GBytes) want = signet_test_hex (doc_hex);
 
   sp_cbor_writer_init (&w, buf, sizeof buf);
   sp_cbor_put_map (&w, 8);
@@ -582,7 +561,7 @@ test_roundtrip_document (void)
 static void
 test_navigation (void)
 {
-  g_autoptr (GBytes) b = hex_bytes (doc_hex);
+  g_autoptr (GBytes) b = signet_test_hex (doc_hex);
   sp_cbor_item items[32];
   sp_cbor_doc doc;
   size_t v, k, n, tag_content;
@@ -697,7 +676,7 @@ test_navigation (void)
 static void
 test_reject_truncated (void)
 {
-  g_autoptr (GBytes) b = hex_bytes (doc_hex);
+  g_autoptr (GBytes) b = signet_test_hex (doc_hex);
   gsize len, cut;
   const guint8 *p = g_bytes_get_data (b, &len);
 
@@ -956,7 +935,7 @@ static void
 test_reject_too_many_items (void)
 {
   sp_cbor_limits lim = sp_cbor_limits_default;
-  g_autoptr (GBytes) b = hex_bytes ("83 01 02 03");
+  g_autoptr (GBytes) b = signet_test_hex ("83 01 02 03");
   sp_cbor_item items[4];
   sp_cbor_doc doc;
   GString *hex;

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "signet-test-util.h"
 #include "signet-crypto-port.h"
 #include "sp-cose.h"
 
@@ -25,28 +26,6 @@ static const sp_crypto_port *port;
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-static GBytes *
-hex_bytes (const char *hex)
-{
-  GByteArray *a = g_byte_array_new ();
-
-  for (; hex[0] != '\0'; hex++)
-    {
-      int hi, lo;
-      guint8 b;
-
-      if (hex[0] == ' ')
-        continue;
-      hi = g_ascii_xdigit_value (hex[0]);
-      lo = g_ascii_xdigit_value (hex[1]);
-      g_assert_true (hi >= 0 && lo >= 0);
-      b = (guint8) (hi << 4 | lo);
-      g_byte_array_append (a, &b, 1);
-      hex++;
-    }
-  return g_byte_array_free_to_bytes (a);
-}
 
 static GBytes *
 b64url_bytes (const char *s)
@@ -109,11 +88,11 @@ vector_load (const char *name)
   v->sign0 = json_object_get_object_member (input, "sign0");
   key = json_object_get_object_member (v->sign0, "key");
   v->fail = json_object_get_boolean_member_with_default (v->root, "fail", FALSE);
-  v->cbor = hex_bytes (json_object_get_string_member (
+  v->cbor = signet_test_hex (json_object_get_string_member (
       json_object_get_object_member (v->root, "output"), "cbor"));
-  v->tbs = hex_bytes (json_object_get_string_member (
+  v->tbs = signet_test_hex (json_object_get_string_member (
       json_object_get_object_member (v->root, "intermediates"), "ToBeSign_hex"));
-  v->external = hex_bytes (json_object_get_string_member_with_default (
+  v->external = signet_test_hex (json_object_get_string_member_with_default (
       v->sign0, "external", ""));
 
   x = b64url_bytes (json_object_get_string_member (key, "x"));
@@ -404,7 +383,7 @@ test_sign_roundtrip (Fixture *f, gconstpointer data)
   static const char prot_hex[] =
     "a3 01 26 03 77 6170706c69636174696f6e2f7369676e65742d74657374"
     " 04 4f 7369676e65742d746573742d6b6964";
-  g_autoptr (GBytes) prot = hex_bytes (prot_hex);
+  g_autoptr (GBytes) prot = signet_test_hex (prot_hex);
 
   len = sign_test_object (f, out, sizeof out, TEST_CTY, test_aad, sizeof test_aad);
   assert_err (sp_cose_sign1_decode (out, len, NULL, &msg), SP_OK);
@@ -676,7 +655,7 @@ test_decode_reject (void)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) b = hex_bytes (cases[i].hex);
+      g_autoptr (GBytes) b = signet_test_hex (cases[i].hex);
       sp_cose_sign1 msg;
 
       g_test_message ("%s", cases[i].hex);
@@ -709,7 +688,7 @@ test_verify_reject (Fixture *f, gconstpointer data)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) b = hex_bytes (cases[i].hex);
+      g_autoptr (GBytes) b = signet_test_hex (cases[i].hex);
       sp_cose_sign1 msg;
 
       g_test_message ("%s", cases[i].hex);
@@ -736,7 +715,7 @@ test_decode_accept (void)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) b = hex_bytes (cases[i]);
+      g_autoptr (GBytes) b = signet_test_hex (cases[i]);
       sp_cose_sign1 msg;
 
       assert_err (sp_cose_sign1_decode (g_bytes_get_data (b, NULL), g_bytes_get_size (b),
@@ -756,9 +735,9 @@ test_decode_accept (void)
 static void
 vector_key (sp_cose_key *key, gboolean with_kid, gboolean with_d)
 {
-  g_autoptr (GBytes) x = hex_bytes (KEY_X);
-  g_autoptr (GBytes) y = hex_bytes (KEY_Y);
-  g_autoptr (GBytes) d = hex_bytes (KEY_D);
+  g_autoptr (GBytes) x = signet_test_hex (KEY_X);
+  g_autoptr (GBytes) y = signet_test_hex (KEY_Y);
+  g_autoptr (GBytes) d = signet_test_hex (KEY_D);
 
   memset (key, 0, sizeof *key);
   key->pub[0] = 0x04;
@@ -793,7 +772,7 @@ test_key_encode (void)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) want = hex_bytes (cases[i].hex);
+      g_autoptr (GBytes) want = signet_test_hex (cases[i].hex);
       sp_cose_key key, back;
       guint8 out[SP_COSE_KEY_MAX_LEN];
       size_t len, cap;
@@ -876,7 +855,7 @@ test_key_decode_reject (void)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GBytes) b = hex_bytes (cases[i].hex);
+      g_autoptr (GBytes) b = signet_test_hex (cases[i].hex);
       sp_cose_key key;
 
       g_test_message ("case %" G_GSIZE_FORMAT, i);

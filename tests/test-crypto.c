@@ -6,6 +6,7 @@
  * McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 1-4
  * and 13-16 (AES-GCM), RFC 6979 A.2.5 (a P-256 key pair and signature).
  */
+#include "signet-test-util.h"
 #include "config.h"
 
 #include <string.h>
@@ -17,44 +18,11 @@
 #include "signet-secret.h"
 #include "sp-hkdf.h"
 
-/* hex (no separators) to a new GBytes; aborts the test on bad input */
-static GBytes *
-hex_bytes (const char *hex)
-{
-  gsize len = strlen (hex);
-  guint8 *buf;
-  gsize i;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  buf = g_malloc (len / 2 + 1);
-  for (i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_true (hi >= 0 && lo >= 0);
-      buf[i] = (guint8) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (buf, len / 2);
-}
-
-/* hex into a fixed buffer of exactly len bytes */
-static void
-hex_fill (const char *hex,
-          guint8     *out,
-          gsize       len)
-{
-  g_autoptr(GBytes) b = hex_bytes (hex);
-
-  g_assert_cmpuint (g_bytes_get_size (b), ==, len);
-  memcpy (out, g_bytes_get_data (b, NULL), len);
-}
-
 static void
 assert_bytes_hex (GBytes     *bytes,
                   const char *hex)
 {
-  g_autoptr(GBytes) expected = hex_bytes (hex);
+  g_autoptr(GBytes) expected = signet_test_hex (hex);
 
   g_assert_nonnull (bytes);
   g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
@@ -91,7 +59,7 @@ test_sha256_fips180 (void)
       const char *msg = sha256_vectors[i].msg;
       g_autoptr(GBytes) in = str_bytes (msg);
       g_autoptr(GBytes) out = signet_sha256 (in);
-      g_autoptr(GBytes) expected = hex_bytes (sha256_vectors[i].digest);
+      g_autoptr(GBytes) expected = signet_test_hex (sha256_vectors[i].digest);
       gsize split;
 
       assert_bytes_hex (out, sha256_vectors[i].digest);
@@ -179,7 +147,7 @@ test_hmac_rfc4231 (void)
     {
       g_autoptr(GBytes) key = g_bytes_new (cases[i].key, cases[i].key_len);
       g_autoptr(GBytes) data = g_bytes_new (cases[i].data, cases[i].data_len);
-      g_autoptr(GBytes) expected = hex_bytes (cases[i].mac);
+      g_autoptr(GBytes) expected = signet_test_hex (cases[i].mac);
       g_autoptr(GBytes) mac = NULL;
       g_autoptr(GError) error = NULL;
       sp_iovec iov[3] = {
@@ -348,8 +316,8 @@ test_hkdf_proto (void)
       const guint8 *ikm = g_bytes_get_data (c[i].ikm, &ikm_len);
       const guint8 *salt = g_bytes_get_data (c[i].salt, &salt_len);
       const guint8 *info = g_bytes_get_data (c[i].info, &info_len);
-      g_autoptr(GBytes) prk_expected = hex_bytes (c[i].prk);
-      g_autoptr(GBytes) okm_expected = hex_bytes (c[i].okm);
+      g_autoptr(GBytes) prk_expected = signet_test_hex (c[i].prk);
+      g_autoptr(GBytes) okm_expected = signet_test_hex (c[i].okm);
       /* ikm and info in three pieces each, one of them empty */
       sp_iovec ikm_iov[3] = {
         { ikm, ikm_len / 3 }, { ikm, 0 }, { ikm + ikm_len / 3, ikm_len - ikm_len / 3 },
@@ -460,11 +428,11 @@ test_gcm_vectors (void)
 
   for (i = 0; i < G_N_ELEMENTS (gcm_vectors); i++)
     {
-      g_autoptr(GBytes) key = hex_bytes (gcm_vectors[i].key);
-      g_autoptr(GBytes) iv = hex_bytes (gcm_vectors[i].iv);
-      g_autoptr(GBytes) pt = hex_bytes (gcm_vectors[i].pt);
-      g_autoptr(GBytes) aad = hex_bytes (gcm_vectors[i].aad);
-      g_autoptr(GBytes) expected = hex_bytes (gcm_vectors[i].ct_tag);
+      g_autoptr(GBytes) key = signet_test_hex (gcm_vectors[i].key);
+      g_autoptr(GBytes) iv = signet_test_hex (gcm_vectors[i].iv);
+      g_autoptr(GBytes) pt = signet_test_hex (gcm_vectors[i].pt);
+      g_autoptr(GBytes) aad = signet_test_hex (gcm_vectors[i].aad);
+      g_autoptr(GBytes) expected = signet_test_hex (gcm_vectors[i].ct_tag);
       g_autoptr(GBytes) ct = NULL;
       g_autoptr(GBytes) back = NULL;
       g_autoptr(GError) error = NULL;
@@ -498,10 +466,10 @@ test_gcm_tamper (void)
 
       if (*gcm_vectors[v].aad == '\0')
         continue;
-      key = hex_bytes (gcm_vectors[v].key);
-      iv = hex_bytes (gcm_vectors[v].iv);
-      aad = hex_bytes (gcm_vectors[v].aad);
-      ct = hex_bytes (gcm_vectors[v].ct_tag);
+      key = signet_test_hex (gcm_vectors[v].key);
+      iv = signet_test_hex (gcm_vectors[v].iv);
+      aad = signet_test_hex (gcm_vectors[v].aad);
+      ct = signet_test_hex (gcm_vectors[v].ct_tag);
 
       for (which = 0; which < 3; which++)
         {
@@ -653,9 +621,9 @@ test_port_rfc6979 (void)
   guint8 d[32], pub[65], expected_pub[65], sig[64], digest[32], mine[64];
   sp_key *key = NULL;
 
-  hex_fill (RFC6979_X, d, 32);
-  hex_fill (RFC6979_U, expected_pub, 65);
-  hex_fill (RFC6979_SIG, sig, 64);
+  signet_test_hex_fill (RFC6979_X, d, 32);
+  signet_test_hex_fill (RFC6979_U, expected_pub, 65);
+  signet_test_hex_fill (RFC6979_SIG, sig, 64);
   sample_digest (digest);
 
   g_assert_cmpint (port->p256_import_private (port->ctx, d, &key), ==, SP_OK);
@@ -719,9 +687,9 @@ test_port_sig_range (void)
   };
   gsize i;
 
-  hex_fill (RFC6979_U, pub, 65);
-  hex_fill (RFC6979_SIG, sig, 64);
-  hex_fill (P256_N, n, 32);
+  signet_test_hex_fill (RFC6979_U, pub, 65);
+  signet_test_hex_fill (RFC6979_SIG, sig, 64);
+  signet_test_hex_fill (P256_N, n, 32);
   sample_digest (digest);
 
   for (i = 0; i < G_N_ELEMENTS (bad_scalars); i++)
@@ -730,12 +698,12 @@ test_port_sig_range (void)
 
       /* r out of range */
       memcpy (bad, sig, 64);
-      hex_fill (bad_scalars[i], bad, 32);
+      signet_test_hex_fill (bad_scalars[i], bad, 32);
       g_assert_cmpint (port->ecdsa_p256_verify (port->ctx, pub, digest, bad),
                        ==, SP_ERR_BAD_SIGNATURE);
       /* s out of range */
       memcpy (bad, sig, 64);
-      hex_fill (bad_scalars[i], bad + 32, 32);
+      signet_test_hex_fill (bad_scalars[i], bad + 32, 32);
       g_assert_cmpint (port->ecdsa_p256_verify (port->ctx, pub, digest, bad),
                        ==, SP_ERR_BAD_SIGNATURE);
     }
@@ -786,14 +754,14 @@ test_port_bad_points (void)
   };
   gsize i;
 
-  hex_fill (RFC6979_SIG, sig, 64);
+  signet_test_hex_fill (RFC6979_SIG, sig, 64);
   sample_digest (digest);
   g_assert_cmpint (port->p256_generate (port->ctx, &key), ==, SP_OK);
 
   for (i = 0; i < G_N_ELEMENTS (bad_points); i++)
     {
       memset (shared, 0xa5, sizeof shared);
-      hex_fill (bad_points[i], pub, 65);
+      signet_test_hex_fill (bad_points[i], pub, 65);
       g_assert_cmpint (port->ecdsa_p256_verify (port->ctx, pub, digest, sig),
                        ==, SP_ERR_KEY);
       g_assert_cmpint (port->ecdh_p256 (port->ctx, key, pub, shared),
@@ -821,14 +789,14 @@ test_port_import_private (void)
 
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      hex_fill (bad[i], d, 32);
+      signet_test_hex_fill (bad[i], d, 32);
       key = NULL;
       g_assert_cmpint (port->p256_import_private (port->ctx, d, &key), ==, SP_ERR_KEY);
       g_assert_null (key);
     }
 
   /* d = 1: the public key is the generator, and ECDH with G gives Gx */
-  hex_fill (P256_G, g, 65);
+  signet_test_hex_fill (P256_G, g, 65);
   memset (d, 0, 32);
   d[31] = 1;
   g_assert_cmpint (port->p256_import_private (port->ctx, d, &key), ==, SP_OK);
@@ -839,12 +807,12 @@ test_port_import_private (void)
   port->key_free (port->ctx, key);
 
   /* d = n - 1: the largest valid scalar; its point is -G (same x) */
-  hex_fill (P256_N, n, 32);
+  signet_test_hex_fill (P256_N, n, 32);
   memcpy (d, n, 32);
   d[31] -= 1;
   g_assert_cmpint (port->p256_import_private (port->ctx, d, &key), ==, SP_OK);
   g_assert_cmpint (port->p256_public (port->ctx, key, pub), ==, SP_OK);
-  hex_fill (P256_MINUS_G, g, 65);
+  signet_test_hex_fill (P256_MINUS_G, g, 65);
   g_assert_cmpmem (pub, 65, g, 65);
   port->key_free (port->ctx, key);
   port->key_free (port->ctx, NULL);
@@ -876,11 +844,11 @@ test_port_aead (void)
 
   for (v = 0; v < G_N_ELEMENTS (gcm_vectors); v++)
     {
-      g_autoptr(GBytes) key = hex_bytes (gcm_vectors[v].key);
-      g_autoptr(GBytes) iv = hex_bytes (gcm_vectors[v].iv);
-      g_autoptr(GBytes) pt = hex_bytes (gcm_vectors[v].pt);
-      g_autoptr(GBytes) aad = hex_bytes (gcm_vectors[v].aad);
-      g_autoptr(GBytes) expected = hex_bytes (gcm_vectors[v].ct_tag);
+      g_autoptr(GBytes) key = signet_test_hex (gcm_vectors[v].key);
+      g_autoptr(GBytes) iv = signet_test_hex (gcm_vectors[v].iv);
+      g_autoptr(GBytes) pt = signet_test_hex (gcm_vectors[v].pt);
+      g_autoptr(GBytes) aad = signet_test_hex (gcm_vectors[v].aad);
+      g_autoptr(GBytes) expected = signet_test_hex (gcm_vectors[v].ct_tag);
       sp_aead_alg alg = g_bytes_get_size (key) == 16 ? SP_AEAD_AES_128_GCM
                                                      : SP_AEAD_AES_256_GCM;
       gsize pt_len = g_bytes_get_size (pt);
@@ -989,7 +957,7 @@ test_port_error_queue (void)
 
   /* an expected failure leaves nothing on the thread's error queue */
   ERR_clear_error ();
-  hex_fill (RFC6979_U, pub, 65);
+  signet_test_hex_fill (RFC6979_U, pub, 65);
   pub[64] ^= 1;
   g_assert_cmpint (port->ecdsa_p256_verify (port->ctx, pub, digest, sig), ==, SP_ERR_KEY);
   pub[64] ^= 1;

@@ -5,6 +5,7 @@
  * intermediates included, and core's single-shot wrapper (signet-hpke.h)
  * with its failure modes.
  */
+#include "signet-test-util.h"
 #include "config.h"
 
 #include <string.h>
@@ -26,23 +27,7 @@ static GBytes *
 member_bytes (JsonObject *obj,
               const char *name)
 {
-  const char *hex = json_object_get_string_member (obj, name);
-  gsize len, i;
-  guint8 *buf;
-
-  g_assert_nonnull (hex);
-  len = strlen (hex);
-  g_assert_cmpuint (len % 2, ==, 0);
-  buf = g_malloc (len / 2 + 1);
-  for (i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_true (hi >= 0 && lo >= 0);
-      buf[i] = (guint8) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (buf, len / 2);
+  return signet_test_hex (json_object_get_string_member (obj, name));
 }
 
 /* a hex member that must be exactly len bytes, into out */

@@ -7,6 +7,7 @@
  * The fixed key is RFC 6979 A.2.5's P-256 key; its PEM, DER and thumbprint
  * below were produced by python3-cryptography (an independent encoder).
  */
+#include "signet-test-util.h"
 #include "config.h"
 
 #include <string.h>
@@ -77,30 +78,10 @@ contains (const guint8 *hay,
   return FALSE;
 }
 
-static GBytes *
-hex_bytes (const char *hex)
-{
-  gsize len = strlen (hex);
-  guint8 *buf;
-  gsize i;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  buf = g_malloc (len / 2 + 1);
-  for (i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_true (hi >= 0 && lo >= 0);
-      buf[i] = (guint8) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (buf, len / 2);
-}
-
 static SignetKey *
 fixed_key (void)
 {
-  g_autoptr(GBytes) d = hex_bytes (K_D);
+  g_autoptr(GBytes) d = signet_test_hex (K_D);
   g_autoptr(GError) error = NULL;
   SignetKey *key;
 
@@ -114,14 +95,14 @@ assert_is_fixed_key (SignetKey *key,
                      gboolean   with_private)
 {
   g_autoptr(GBytes) pub = signet_key_get_public_bytes (key);
-  g_autoptr(GBytes) expected = hex_bytes (K_PUB);
+  g_autoptr(GBytes) expected = signet_test_hex (K_PUB);
 
   g_assert_true (g_bytes_equal (pub, expected));
   g_assert_cmpint (signet_key_has_private (key), ==, with_private);
   if (with_private)
     {
       g_autoptr(GBytes) d = NULL;
-      g_autoptr(GBytes) d_expected = hex_bytes (K_D);
+      g_autoptr(GBytes) d_expected = signet_test_hex (K_D);
       g_autoptr(GError) error = NULL;
 
       d = signet_key_dup_private_bytes (key, &error);
@@ -175,9 +156,9 @@ test_raw_rejects (void)
     P256_N,
     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
   };
-  g_autoptr(GBytes) short_pub = hex_bytes ("04" "00");
-  g_autoptr(GBytes) off_curve = hex_bytes (K_PUB);
-  g_autoptr(GBytes) short_d = hex_bytes ("01");
+  g_autoptr(GBytes) short_pub = signet_test_hex ("04" "00");
+  g_autoptr(GBytes) off_curve = signet_test_hex (K_PUB);
+  g_autoptr(GBytes) short_d = signet_test_hex ("01");
   g_autoptr(SignetKey) key = NULL;
   g_autoptr(GError) error = NULL;
   guint8 *p;
@@ -204,7 +185,7 @@ test_raw_rejects (void)
 
   for (i = 0; i < G_N_ELEMENTS (bad_scalars); i++)
     {
-      g_autoptr(GBytes) d = hex_bytes (bad_scalars[i]);
+      g_autoptr(GBytes) d = signet_test_hex (bad_scalars[i]);
 
       key = signet_key_new_from_private_bytes (d, &error);
       assert_error_says (error, SIGNET_KEY_ERROR_BAD_SCALAR, "not a valid P-256 scalar", NULL);
@@ -257,7 +238,7 @@ test_cose_round_trip (void)
   g_autoptr(GBytes) pub_cbor = NULL;
   g_autoptr(GBytes) priv_cbor = NULL;
   g_autoptr(SignetKey) back = NULL;
-  g_autoptr(GBytes) d = hex_bytes (K_D);
+  g_autoptr(GBytes) d = signet_test_hex (K_D);
   g_autoptr(GError) error = NULL;
   sp_cose_key ck;
 
@@ -302,8 +283,8 @@ test_cose_rejects (void)
 {
   g_autoptr(SignetKey) key = NULL;
   g_autoptr(SignetKey) pub_only = NULL;
-  g_autoptr(GBytes) pub = hex_bytes (K_PUB);
-  g_autoptr(GBytes) d = hex_bytes (K_D);
+  g_autoptr(GBytes) pub = signet_test_hex (K_PUB);
+  g_autoptr(GBytes) d = signet_test_hex (K_D);
   g_autoptr(GBytes) enc = NULL;
   g_autoptr(GBytes) junk = g_bytes_new_static ("\xa1\x01\x01", 3); /* {1: 1}: kty OKP */
   g_autoptr(GBytes) long_kid = g_bytes_new_take (g_malloc0 (65), 65);
@@ -407,7 +388,7 @@ test_jwk_round_trip (void)
 static void
 test_jwk_private_needs_private (void)
 {
-  g_autoptr(GBytes) pub = hex_bytes (K_PUB);
+  g_autoptr(GBytes) pub = signet_test_hex (K_PUB);
   g_autoptr(SignetKey) key = NULL;
   g_autoptr(GError) error = NULL;
   char *json;
@@ -542,8 +523,8 @@ static void
 test_spki (void)
 {
   g_autoptr(SignetKey) key = fixed_key ();
-  g_autoptr(GBytes) expected = hex_bytes (K_SPKI_DER);
-  g_autoptr(GBytes) compressed = hex_bytes (K_SPKI_DER_COMPRESSED);
+  g_autoptr(GBytes) expected = signet_test_hex (K_SPKI_DER);
+  g_autoptr(GBytes) compressed = signet_test_hex (K_SPKI_DER_COMPRESSED);
   g_autoptr(GBytes) der = NULL;
   g_autofree char *pem = NULL;
   g_autoptr(SignetKey) back = NULL;
@@ -658,10 +639,10 @@ test_pem_rejects (void)
   g_autofree char *mismatch = NULL;
   g_autofree char *encrypted = NULL;
   g_autofree guchar *der = NULL;
-  g_autoptr(GBytes) g_point = hex_bytes ("04"
+  g_autoptr(GBytes) g_point = signet_test_hex ("04"
     "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
     "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
-  g_autoptr(GBytes) k_pub = hex_bytes (K_PUB);
+  g_autoptr(GBytes) k_pub = signet_test_hex (K_PUB);
   gsize der_len = 0;
   guint8 *hit;
 
@@ -733,7 +714,7 @@ test_pem_rejects (void)
 static void
 test_spki_rejects (void)
 {
-  g_autoptr(GBytes) good = hex_bytes (K_SPKI_DER);
+  g_autoptr(GBytes) good = signet_test_hex (K_SPKI_DER);
   g_autoptr(GBytes) truncated = g_bytes_new_from_bytes (good, 0, g_bytes_get_size (good) - 1);
   g_autoptr(GBytes) off_curve = NULL;
   g_autoptr(GBytes) trailing = NULL;
@@ -896,7 +877,7 @@ test_verify_rfc6979 (void)
 {
   g_autoptr(SignetKey) key = fixed_key ();
   g_autoptr(GBytes) msg = g_bytes_new_static ("sample", 6);
-  g_autoptr(GBytes) sig = hex_bytes (
+  g_autoptr(GBytes) sig = signet_test_hex (
     "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
     "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8");
   g_autoptr(GError) error = NULL;
@@ -942,8 +923,8 @@ test_take_sp_key (void)
 {
   const sp_crypto_port *port = signet_crypto_port_openssl ();
   g_autoptr(SignetKey) key = NULL;
-  g_autoptr(GBytes) expected = hex_bytes (K_PUB);
-  g_autoptr(GBytes) d = hex_bytes (K_D);
+  g_autoptr(GBytes) expected = signet_test_hex (K_PUB);
+  g_autoptr(GBytes) d = signet_test_hex (K_D);
   g_autoptr(GError) error = NULL;
   sp_key *sp = NULL;
 
