@@ -23,6 +23,7 @@ GQuark signet_base64url_error_quark (void);
 typedef enum {
   SIGNET_BASE64URL_ERROR_INVALID,  /* not strict base64url (see above) */
   SIGNET_BASE64URL_ERROR_TOO_LONG, /* the text is longer than the caller's bound */
+  SIGNET_BASE64URL_ERROR_LENGTH,   /* decode_into: not the expected number of bytes */
 } SignetBase64urlError;
 
 /* Characters needed to encode n bytes: ceil (4n / 3), without padding. */
@@ -44,5 +45,20 @@ GBytes *signet_base64url_decode (const char    *text,
                                  gssize         len,
                                  gsize          max_text_len,
                                  GError       **error);
+
+/* The fixed-buffer forms, for values that must not pass through a growing
+ * heap buffer (private keys in a JWK). encode_into writes
+ * SIGNET_BASE64URL_ENCODED_LEN (len) characters and a NUL to out and
+ * returns the number of characters. decode_into decodes text[0..n), which
+ * must decode to exactly out_len bytes (SIGNET_BASE64URL_ERROR_LENGTH
+ * otherwise, the message giving both lengths); on any error out is wiped. */
+gsize     signet_base64url_encode_into (const guint8  *data,
+                                        gsize          len,
+                                        char          *out);
+gboolean  signet_base64url_decode_into (const char    *text,
+                                        gsize          n,
+                                        guint8        *out,
+                                        gsize          out_len,
+                                        GError       **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "signet-crypto.h"
 #include "signet-crypto-port.h"
+#include "signet-base64url.h"
 #include "signet-key.h"
 #include "signet-secret.h"
 #include "sp-cose-key.h"
@@ -28,68 +29,9 @@ G_DEFINE_QUARK (signet-key-error-quark, signet_key_error)
 /* base64url of 32 bytes, without padding */
 #define B64_32_LEN 43
 
-/* ---- base64url (RFC 4648 §5, no padding, as JOSE requires) ------------- */
-
-static const char b64url_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Encode in[0..len) into out (room for 4 * ceil(len / 3) + 1 bytes),
- * NUL-terminated. Returns the length written. */
-static gsize
-b64url_encode (const guint8 *in,
-               gsize         len,
-               char         *out)
-{
-  gsize i, o = 0;
-
-  for (i = 0; i + 3 <= len; i += 3)
-    {
-      guint32 v = (guint32) in[i] << 16 | (guint32) in[i + 1] << 8 | in[i + 2];
-
-      out[o++] = b64url_alphabet[(v >> 18) & 63];
-      out[o++] = b64url_alphabet[(v >> 12) & 63];
-      out[o++] = b64url_alphabet[(v >> 6) & 63];
-      out[o++] = b64url_alphabet[v & 63];
-    }
-  if (len - i == 1)
-    {
-      guint32 v = (guint32) in[i] << 16;
-
-      out[o++] = b64url_alphabet[(v >> 18) & 63];
-      out[o++] = b64url_alphabet[(v >> 12) & 63];
-    }
-  else if (len - i == 2)
-    {
-      guint32 v = (guint32) in[i] << 16 | (guint32) in[i + 1] << 8;
-
-      out[o++] = b64url_alphabet[(v >> 18) & 63];
-      out[o++] = b64url_alphabet[(v >> 12) & 63];
-      out[o++] = b64url_alphabet[(v >> 6) & 63];
-    }
-  out[o] = '\0';
-  return o;
-}
-
-static int
-b64url_value (char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
-}
-
-/* Decode a JWK member that must be exactly `expected` bytes into out.
- * Strict: only the URL-safe alphabet, no padding, no whitespace, and the
- * unused low bits of the last character zero, so that each value has one
- * encoding. The message names the member, never its value. */
+/* Decode a JWK member that must be exactly `expected` bytes into out
+ * (strict base64url: one encoding per value). The message names the
+ * member, never its value. */
 static gboolean
 b64url_decode_fixed (const char  *member,
                      const char  *in,
@@ -97,58 +39,19 @@ b64url_decode_fixed (const char  *member,
                      gsize        expected,
                      GError     **error)
 {
-  gsize len = strlen (in);
-  gsize out_len;
-  guint32 acc = 0;
-  guint bits = 0;
-  gsize i, o = 0;
+  g_autoptr(GError) local_error = NULL;
+  gsize n = strlen (in);
 
-  for (i = 0; i < len; i++)
-    if (b64url_value (in[i]) < 0)
-      {
-        g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
-                     in[i] == '='
-                     ? "JWK: \"%s\" has base64 padding, which JWK does not allow"
-                     : "JWK: \"%s\" is not base64url", member);
-        return FALSE;
-      }
-  if (len % 4 == 1)
-    {
-      g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
-                   "JWK: \"%s\" is not base64url (truncated)", member);
-      return FALSE;
-    }
-
-  out_len = len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
-  if (out_len != expected)
-    {
-      g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
-                   "JWK: \"%s\" must be %" G_GSIZE_FORMAT " bytes, not %"
-                   G_GSIZE_FORMAT, member, expected, out_len);
-      return FALSE;
-    }
-
-  for (i = 0; i < len; i++)
-    {
-      acc = (acc << 6) | (guint32) b64url_value (in[i]);
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          out[o++] = (guint8) (acc >> bits);
-        }
-    }
-  if ((acc & ((1u << bits) - 1)) != 0)
-    {
-      signet_secret_wipe (out, expected);
-      g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
-                   "JWK: \"%s\" is not canonical base64url (stray low bits)",
-                   member);
-      return FALSE;
-    }
-  /* acc holds the last bits of the value, which may be d */
-  signet_secret_wipe (&acc, sizeof acc);
-  return TRUE;
+  if (signet_base64url_decode_into (in, n, out, expected, &local_error))
+    return TRUE;
+  if (g_error_matches (local_error, SIGNET_BASE64URL_ERROR, SIGNET_BASE64URL_ERROR_LENGTH))
+    g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
+                 "JWK: \"%s\" must be %" G_GSIZE_FORMAT " bytes, not %" G_GSIZE_FORMAT,
+                 member, expected, n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1));
+  else
+    g_set_error (error, SIGNET_KEY_ERROR, SIGNET_KEY_ERROR_INVALID,
+                 "JWK: \"%s\" is not base64url (%s)", member, local_error->message);
+  return FALSE;
 }
 
 /* ---- construction --------------------------------------------------------- */
@@ -609,11 +512,11 @@ jwk_format (const guint8  pub[SIGNET_KEY_PUBLIC_LEN],
 {
   char x[B64_32_LEN + 1], y[B64_32_LEN + 1], ds[B64_32_LEN + 1];
 
-  b64url_encode (pub + 1, 32, x);
-  b64url_encode (pub + 33, 32, y);
+  signet_base64url_encode_into (pub + 1, 32, x);
+  signet_base64url_encode_into (pub + 33, 32, y);
   if (d != NULL)
     {
-      b64url_encode (d, 32, ds);
+      signet_base64url_encode_into (d, 32, ds);
       g_snprintf (out, JWK_MAX_LEN,
                   "{\"crv\":\"P-256\",\"d\":\"%s\",\"kty\":\"EC\","
                   "\"x\":\"%s\",\"y\":\"%s\"}", ds, x, y);
@@ -657,8 +560,8 @@ signet_key_to_jwk_node (SignetKey *key)
 
   g_return_val_if_fail (key != NULL, NULL);
 
-  b64url_encode (key->pub + 1, 32, x);
-  b64url_encode (key->pub + 33, 32, y);
+  signet_base64url_encode_into (key->pub + 1, 32, x);
+  signet_base64url_encode_into (key->pub + 33, 32, y);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "kty");
   json_builder_add_string_value (builder, "EC");
@@ -685,7 +588,7 @@ signet_key_dup_thumbprint (SignetKey *key)
    * lexicographic order, no whitespace */
   jwk_format (key->pub, NULL, jwk);
   signet_sha256_buf (jwk, strlen (jwk), digest);
-  b64url_encode (digest, sizeof digest, out);
+  signet_base64url_encode_into (digest, sizeof digest, out);
   return g_strdup (out);
 }
 
