@@ -4,8 +4,8 @@
 # The one test command (README, .ci/run): install what is needed, then
 # build and run every test suite twice — a normal -Werror build in _build/
 # and an AddressSanitizer + UndefinedBehaviorSanitizer build in
-# _build-asan/ — and print one summary line. Exit status 0 only if both
-# builds pass every test.
+# _build-asan/ — run the demo headless, and print one summary line. Exit
+# status 0 only if both builds pass every test and the demo ran.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,11 +34,17 @@ status=0
 run_build _build || status=1
 run_build _build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
 
+# The demo, headless, so it can never rot (README).
+echo "== demo (headless)"
+demo=0
+/usr/bin/python3 build-aux/demo-headless.py _build/server/signetd || { demo=1; status=1; }
+
 # One closing line over both builds, read from meson's own logs.
-/usr/bin/python3 - _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
+/usr/bin/python3 - "$demo" _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
-for path in sys.argv[1:]:
+counts["failed" if sys.argv[1] != "0" else "passed"] += 1   # the headless demo
+for path in sys.argv[2:]:
     try:
         lines = open(path).read().splitlines()
     except OSError:
