@@ -22,10 +22,13 @@
 #include "signetd-http.h"
 #include "signetd-keys.h"
 #include "signetd-lockout.h"
+#include "signetd-profiles.h"
 #include "signetd-qr.h"
+#include "signetd-seal.h"
 #include "signetd-store.h"
 #include "signetd-tokens.h"
 #include "signetd-trust.h"
+#include "signetd-vault.h"
 
 #define EXIT_CODES_HELP \
   "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 already exists."
@@ -37,6 +40,8 @@ typedef struct {
   SignetdKeys *keys;
   SignetdAccounts *accounts;
   SignetdTrust *trust;
+  SignetdVault *vault;
+  SignetdProfiles *profiles;
 } Context;
 
 static void
@@ -44,6 +49,8 @@ context_free (Context *ctx)
 {
   if (ctx == NULL)
     return;
+  g_clear_pointer (&ctx->profiles, signetd_profiles_free);
+  g_clear_pointer (&ctx->vault, signetd_vault_free);
   g_clear_pointer (&ctx->trust, signetd_trust_free);
   g_clear_pointer (&ctx->accounts, signetd_accounts_free);
   g_clear_pointer (&ctx->keys, signetd_keys_free);
@@ -77,6 +84,8 @@ context_open (const char  *data_dir,
     return NULL;
   ctx->accounts = signetd_accounts_new (ctx->store, ctx->keys);
   ctx->trust = signetd_trust_new (ctx->store, ctx->keys);
+  ctx->vault = signetd_vault_new (ctx->store, ctx->keys);
+  ctx->profiles = signetd_profiles_new (ctx->store, ctx->keys);
   return g_steal_pointer (&ctx);
 }
 
@@ -93,6 +102,9 @@ fail (GError *error)
   if ((error->domain == SIGNETD_ACCOUNTS_ERROR &&
        error->code == SIGNETD_ACCOUNTS_ERROR_NOT_FOUND) ||
       (error->domain == SIGNETD_TRUST_ERROR && error->code == SIGNETD_TRUST_ERROR_NOT_FOUND) ||
+      (error->domain == SIGNETD_VAULT_ERROR && error->code == SIGNETD_VAULT_ERROR_NOT_FOUND) ||
+      (error->domain == SIGNETD_PROFILES_ERROR &&
+       error->code == SIGNETD_PROFILES_ERROR_NOT_FOUND) ||
       (error->domain == G_FILE_ERROR && error->code == G_FILE_ERROR_NOENT))
     return SIGNETD_EXIT_NOT_FOUND;
   if ((error->domain == SIGNETD_ACCOUNTS_ERROR && error->code == SIGNETD_ACCOUNTS_ERROR_EXISTS) ||
@@ -103,7 +115,10 @@ fail (GError *error)
        (error->code == SIGNETD_ACCOUNTS_ERROR_INVALID_NAME ||
         error->code == SIGNETD_ACCOUNTS_ERROR_INVALID_ROLE ||
         error->code == SIGNETD_ACCOUNTS_ERROR_WEAK_PASSWORD)) ||
-      (error->domain == SIGNETD_TRUST_ERROR && error->code == SIGNETD_TRUST_ERROR_INVALID))
+      (error->domain == SIGNETD_TRUST_ERROR && error->code == SIGNETD_TRUST_ERROR_INVALID) ||
+      (error->domain == SIGNETD_VAULT_ERROR &&
+       (error->code == SIGNETD_VAULT_ERROR_INVALID_NAME ||
+        error->code == SIGNETD_VAULT_ERROR_INVALID_VALUE)))
     return SIGNETD_EXIT_USAGE;
   return SIGNETD_EXIT_FAILURE;
 }
@@ -317,6 +332,7 @@ cmd_serve (int    argc,
   g_autofree char *issuer = NULL;
   g_autoptr(Context) ctx = NULL;
   g_autoptr(SignetdTokens) tokens = NULL;
+  g_autoptr(SignetdSeal) seal = NULL;
   g_autoptr(SignetdHttp) http = NULL;
   g_autoptr(SignetKey) current = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -358,6 +374,8 @@ cmd_serve (int    argc,
   http = signetd_http_new (ctx->config, ctx->store, ctx->accounts, ctx->trust, tokens, &error);
   if (http == NULL)
     return fail (error);
+  seal = signetd_seal_new (ctx->trust, ctx->profiles, ctx->vault);
+  signetd_http_set_sealing (http, ctx->profiles, seal);
   url = signetd_http_listen (http, &error);
   if (url == NULL)
     return fail (error);
@@ -709,6 +727,275 @@ cmd_key (int    argc,
   return SIGNETD_EXIT_OK;
 }
 
+/* ---- secret, profile ---------------------------------------------------- */
+
+/* A secret value from standard input: on a terminal one line, without
+ * echo; otherwise all of it, less one trailing newline (so both
+ * `echo VALUE |` and a PEM bundle work). Returns: a wiping GBytes, or
+ * NULL (message printed) for no value or one over the limit. */
+static GBytes *
+read_secret_value (void)
+{
+  char buf[SIGNETD_VAULT_VALUE_MAX + 3];
+  gsize len = 0;
+  GBytes *value = NULL;
+
+  if (isatty (STDIN_FILENO))
+    {
+      g_auto(SignetSecretString) line = NULL;
+      struct termios old, quiet;
+      gboolean tty = tcgetattr (STDIN_FILENO, &old) == 0;
+
+      g_printerr ("Value: ");
+      if (tty)
+        {
+          quiet = old;
+          quiet.c_lflag &= (tcflag_t) ~ECHO;
+          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+      if (fgets (buf, sizeof buf, stdin) != NULL)
+        len = strlen (buf);
+      if (tty)
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+      g_printerr ("\n");
+      if (len > 0 && buf[len - 1] != '\n' && len == sizeof buf - 1)
+        len = sizeof buf;   /* a line longer than the buffer: too long */
+    }
+  else
+    {
+      for (;;)
+        {
+          gssize n = read (STDIN_FILENO, buf + len, sizeof buf - len);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            break;
+          len += (gsize) n;
+          if (len == sizeof buf)
+            break;
+        }
+    }
+  if (len < sizeof buf)
+    {
+      if (len > 0 && buf[len - 1] == '\n')
+        len--;
+      if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    }
+  if (len == 0 || len > SIGNETD_VAULT_VALUE_MAX)
+    g_printerr ("signetd: %s\n", len == 0 ? "no value on standard input"
+                                          : "the value is longer than 4096 bytes");
+  else
+    value = signet_secret_bytes_new (buf, len);
+  signet_secret_wipe (buf, sizeof buf);
+  return value;
+}
+
+static int
+cmd_secret (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) octx = g_option_context_new ("set|list|delete [NAME]");
+  g_autofree char *data_dir = NULL;
+  g_autoptr(Context) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "list: as JSON", NULL },
+    { NULL }
+  };
+  const char *verb;
+  int rc;
+
+  rc = parse_options (octx,
+                      "Manages the vault: secrets sealed to devices, encrypted at rest.\n"
+                      "  set NAME         the value is read from standard input: all of it "
+                      "less one trailing\n                   newline (one line, not echoed, "
+                      "on a terminal); 1 to 4096 bytes.\n                   An existing "
+                      "secret of that name is replaced.\n"
+                      "  list [--json]    names and times, never values\n"
+                      "  delete NAME\n"
+                      "NAME is 1 to 128 characters of a-z, 0-9, '.', '_', '-' in segments "
+                      "separated by '/'\n(site-a/wifi-psk).",
+                      entries, &data_dir, &argc, &argv);
+  if (rc >= 0)
+    return rc;
+  if (argc < 2)
+    return usage_error (octx, "which secret command?");
+  verb = argv[1];
+  if (g_str_equal (verb, "list"))
+    {
+      g_autoptr(GPtrArray) entries_list = NULL;
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      if (argc != 2)
+        return usage_error (octx, "list takes no argument");
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL || (entries_list = signetd_vault_list (ctx->vault, &error)) == NULL)
+        return fail (error);
+      json_builder_begin_array (b);
+      for (guint i = 0; i < entries_list->len; i++)
+        {
+          SignetdVaultEntry *e = g_ptr_array_index (entries_list, i);
+
+          if (!json)
+            {
+              g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc (e->updated);
+              g_autofree char *when = t != NULL ? g_date_time_format_iso8601 (t) : NULL;
+
+              g_print ("%-40s updated %s\n", e->name, when != NULL ? when : "?");
+              continue;
+            }
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, e->name);
+          json_builder_set_member_name (b, "created");
+          json_builder_add_int_value (b, e->created);
+          json_builder_set_member_name (b, "updated");
+          json_builder_add_int_value (b, e->updated);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      if (json)
+        {
+          g_autoptr(JsonNode) root = json_builder_get_root (b);
+          g_autofree char *text = json_to_string (root, TRUE);
+
+          g_print ("%s\n", text);
+        }
+      return SIGNETD_EXIT_OK;
+    }
+  if (argc != 3)
+    return usage_error (octx, "expected: secret set|delete NAME");
+  if (!signetd_vault_validate_name (argv[2], &error))
+    return fail (error);
+  if (g_str_equal (verb, "set"))
+    {
+      g_autoptr(GBytes) value = NULL;
+      gboolean replaced = FALSE;
+
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL)
+        return fail (error);
+      value = read_secret_value ();
+      if (value == NULL)
+        return SIGNETD_EXIT_USAGE;
+      if (!signetd_vault_set (ctx->vault, argv[2], value, now_seconds (), &replaced, &error))
+        return fail (error);
+      g_print ("%s: %s\n", replaced ? "replaced" : "set", argv[2]);
+      return SIGNETD_EXIT_OK;
+    }
+  if (g_str_equal (verb, "delete"))
+    {
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL || !signetd_vault_delete (ctx->vault, argv[2], &error))
+        return fail (error);
+      g_print ("deleted: %s\n", argv[2]);
+      return SIGNETD_EXIT_OK;
+    }
+  return usage_error (octx, "unknown secret command");
+}
+
+static int
+cmd_profile (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) octx = g_option_context_new ("add FILE.json|list|remove ID");
+  g_autofree char *data_dir = NULL;
+  g_autoptr(Context) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "list: as JSON (with vault names)", NULL },
+    { NULL }
+  };
+  const char *verb;
+  int rc;
+
+  rc = parse_options (octx,
+                      "Manages device profiles (docs/api.md, \"Profiles\"), served signed "
+                      "in GET /v1/profiles.\n"
+                      "  add FILE.json    validate and add; a profile whose id exists must "
+                      "have a higher version\n"
+                      "  list [--json]    the profiles served\n"
+                      "  remove ID        stop serving it (its version still only rises)",
+                      entries, &data_dir, &argc, &argv);
+  if (rc >= 0)
+    return rc;
+  if (argc < 2)
+    return usage_error (octx, "which profile command?");
+  verb = argv[1];
+  if (g_str_equal (verb, "list"))
+    {
+      g_autoptr(GPtrArray) profiles = NULL;
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      if (argc != 2)
+        return usage_error (octx, "list takes no argument");
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL || (profiles = signetd_profiles_list (ctx->profiles, NULL, &error)) == NULL)
+        return fail (error);
+      json_builder_begin_array (b);
+      for (guint i = 0; i < profiles->len; i++)
+        {
+          SignetdProfile *p = g_ptr_array_index (profiles, i);
+
+          if (json)
+            json_builder_add_value (b, signetd_profile_to_json (p, TRUE));
+          else
+            g_print ("%-32s v%-6" G_GINT64_FORMAT " %-20s %-10s %s%u field%s\n", p->id,
+                     p->version, p->model, signetd_profile_class_to_string (p->klass),
+                     p->critical ? "critical " : "", p->fields->len,
+                     p->fields->len == 1 ? "" : "s");
+        }
+      json_builder_end_array (b);
+      if (json)
+        {
+          g_autoptr(JsonNode) root = json_builder_get_root (b);
+          g_autofree char *text = json_to_string (root, TRUE);
+
+          g_print ("%s\n", text);
+        }
+      return SIGNETD_EXIT_OK;
+    }
+  if (argc != 3)
+    return usage_error (octx, "expected: profile add FILE.json | profile remove ID");
+  if (g_str_equal (verb, "add"))
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(SignetdProfile) p = NULL;
+      gsize len = 0;
+
+      if (!g_file_get_contents (argv[2], &text, &len, &error))
+        return fail (error);
+      if (len > SIGNETD_PROFILE_DOCUMENT_MAX)
+        return usage_error (octx, "the file is larger than 64 KiB");
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL)
+        return fail (error);
+      p = signetd_profiles_add (ctx->profiles, text, len, now_seconds (), &error);
+      if (p == NULL)
+        {
+          g_printerr ("signetd: %s: %s\n", argv[2], error->message);
+          return error->domain == SIGNETD_PROFILES_ERROR &&
+                 error->code != SIGNETD_PROFILES_ERROR_FAILED ? SIGNETD_EXIT_USAGE
+                                                              : SIGNETD_EXIT_FAILURE;
+        }
+      g_print ("added profile %s version %" G_GINT64_FORMAT "\n", p->id, p->version);
+      return SIGNETD_EXIT_OK;
+    }
+  if (g_str_equal (verb, "remove"))
+    {
+      ctx = context_open (data_dir, &error);
+      if (ctx == NULL || !signetd_profiles_remove (ctx->profiles, argv[2], now_seconds (), &error))
+        return fail (error);
+      g_print ("removed profile %s\n", argv[2]);
+      return SIGNETD_EXIT_OK;
+    }
+  return usage_error (octx, "unknown profile command");
+}
+
 static const struct {
   const char *name;
   int (*run) (int argc, char **argv);
@@ -720,6 +1007,8 @@ static const struct {
   { "ca", cmd_ca, "trust a manufacturer CA" },
   { "revoke", cmd_revoke, "revoke a session, a user or a device" },
   { "key", cmd_key, "rotate the authority key" },
+  { "secret", cmd_secret, "set, list, delete vault secrets" },
+  { "profile", cmd_profile, "add, list, remove device profiles" },
 };
 
 static void

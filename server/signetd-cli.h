@@ -10,6 +10,9 @@
  *   signetd ca add FILE.pem
  *   signetd revoke --session ID | --user NAME | --device SERIAL
  *   signetd key rotate
+ *   signetd secret set NAME                         (value on stdin)
+ *   signetd secret list [--json] | secret delete NAME
+ *   signetd profile add FILE.json | profile list [--json] | profile remove ID
  *
  * Every command but init and serve works on the data dir directly; the
  * database is safe for a second connection while the server runs.

@@ -10,20 +10,8 @@
 #include "signet-key.h"
 #include "signet-pop.h"
 #include "signet-secret.h"
-#include "signetd-http.h"
+#include "signetd-http-private.h"
 #include "signetd-lockout.h"
-
-struct _SignetdHttp {
-  GObject parent_instance;
-
-  SoupServer *server;
-  SignetdConfig *config;       /* borrowed */
-  SignetdStore *store;         /* borrowed */
-  SignetdAccounts *accounts;   /* borrowed */
-  SignetdTrust *trust;         /* borrowed */
-  SignetdTokens *tokens;       /* borrowed */
-  SignetdLockoutPolicy policy;
-};
 
 G_DEFINE_TYPE (SignetdHttp, signetd_http, G_TYPE_OBJECT)
 
@@ -66,10 +54,10 @@ get_state (SoupServerMessage *msg)
 
 /* ---- responses ---------------------------------------------------------- */
 
-static void
-respond_json (SoupServerMessage *msg,
-              guint              status,
-              JsonNode          *node)
+void
+_signetd_http_respond_json (SoupServerMessage *msg,
+                            guint              status,
+                            JsonNode          *node)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
@@ -86,11 +74,11 @@ respond_json (SoupServerMessage *msg,
   signet_secret_wipe (text, len);
 }
 
-static void
-respond_error (SoupServerMessage *msg,
-               guint              status,
-               const char        *code,
-               const char        *message)
+void
+_signetd_http_respond_error (SoupServerMessage *msg,
+                             guint              status,
+                             const char        *code,
+                             const char        *message)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -102,22 +90,23 @@ respond_error (SoupServerMessage *msg,
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  respond_json (msg, status, root);
+  _signetd_http_respond_json (msg, status, root);
 }
 
-static void
-respond_internal (SoupServerMessage *msg,
-                  const GError      *error)
+void
+_signetd_http_respond_internal (SoupServerMessage *msg,
+                                const GError      *error)
 {
   g_warning ("internal error: %s", error != NULL ? error->message : "unknown");
-  respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal_error", "internal error");
+  _signetd_http_respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal_error",
+                               "internal error");
 }
 
-static void
-respond_bad_request (SoupServerMessage *msg,
-                     const char        *message)
+void
+_signetd_http_respond_bad_request (SoupServerMessage *msg,
+                                   const char        *message)
 {
-  respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", message);
+  _signetd_http_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", message);
 }
 
 static void
@@ -126,15 +115,15 @@ respond_unauthorized (SoupServerMessage *msg,
 {
   /* The reason goes to the log, not to the client. */
   g_message ("refused: %s", error->message);
-  respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                 "missing, invalid, expired or revoked token or proof");
+  _signetd_http_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                               "missing, invalid, expired or revoked token or proof");
 }
 
 static void
 respond_invalid_credentials (SoupServerMessage *msg)
 {
-  respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_credentials",
-                 "wrong user name, password or code");
+  _signetd_http_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_credentials",
+                               "wrong user name, password or code");
 }
 
 static void
@@ -159,7 +148,7 @@ respond_issued (SoupServerMessage *msg,
   json_builder_add_string_value (b, issued->session);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  respond_json (msg, SOUP_STATUS_OK, root);
+  _signetd_http_respond_json (msg, SOUP_STATUS_OK, root);
 }
 
 static void
@@ -169,16 +158,16 @@ respond_lockout (SoupServerMessage     *msg,
 {
   if (verdict == SIGNETD_LOCKOUT_LOCKED)
     {
-      respond_error (msg, STATUS_LOCKED, "locked",
-                     "the account is locked after repeated failures; an administrator "
-                     "can unlock it");
+      _signetd_http_respond_error (msg, STATUS_LOCKED, "locked",
+                                   "the account is locked after repeated failures; an "
+                                   "administrator can unlock it");
     }
   else
     {
       g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (retry_after, 1));
 
-      respond_error (msg, STATUS_TOO_MANY_REQUESTS, "rate_limited",
-                     "too many failed attempts; retry later");
+      _signetd_http_respond_error (msg, STATUS_TOO_MANY_REQUESTS, "rate_limited",
+                                   "too many failed attempts; retry later");
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Retry-After", value);
     }
@@ -186,27 +175,17 @@ respond_lockout (SoupServerMessage     *msg,
 
 /* ---- strict JSON -------------------------------------------------------- */
 
-typedef enum {
-  MEMBER_STRING,
-  MEMBER_OBJECT,
-} MemberType;
-
-typedef struct {
-  const char *name;
-  MemberType type;
-} MemberSpec;
-
 /* Parse body as a JSON object holding exactly the members of spec (all
  * required). An empty body counts as {} when spec is empty (then
  * *out_obj may be NULL). Sends the 400 itself and returns FALSE on
  * failure. *out_obj belongs to *out_parser. */
-static gboolean
-parse_body (SoupServerMessage *msg,
-            GBytes            *body,
-            const MemberSpec  *spec,
-            gsize              n_spec,
-            JsonParser       **out_parser,
-            JsonObject       **out_obj)
+gboolean
+_signetd_http_parse_body (SoupServerMessage        *msg,
+                          GBytes                   *body,
+                          const SignetdHttpMember  *spec,
+                          gsize                     n_spec,
+                          JsonParser              **out_parser,
+                          JsonObject              **out_obj)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
@@ -222,20 +201,20 @@ parse_body (SoupServerMessage *msg,
     return TRUE;
   if (ctype == NULL || g_ascii_strcasecmp (ctype, "application/json") != 0)
     {
-      respond_bad_request (msg, "Content-Type must be application/json");
+      _signetd_http_respond_bad_request (msg, "Content-Type must be application/json");
       return FALSE;
     }
   if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) ||
       !json_parser_load_from_data (parser, data, (gssize) len, NULL))
     {
       /* json-glib's messages quote the input: say nothing more. */
-      respond_bad_request (msg, "malformed JSON");
+      _signetd_http_respond_bad_request (msg, "malformed JSON");
       return FALSE;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      respond_bad_request (msg, "the body must be a JSON object");
+      _signetd_http_respond_bad_request (msg, "the body must be a JSON object");
       return FALSE;
     }
   obj = json_node_get_object (root);
@@ -251,7 +230,7 @@ parse_body (SoupServerMessage *msg,
             known = TRUE;
         if (!known)
           {
-            respond_bad_request (msg, "unknown member in the request");
+            _signetd_http_respond_bad_request (msg, "unknown member in the request");
             return FALSE;
           }
       }
@@ -264,16 +243,18 @@ parse_body (SoupServerMessage *msg,
       if (node == NULL)
         {
           text = g_strdup_printf ("missing member \"%s\"", spec[i].name);
-          respond_bad_request (msg, text);
+          _signetd_http_respond_bad_request (msg, text);
           return FALSE;
         }
-      if ((spec[i].type == MEMBER_STRING &&
+      if ((spec[i].type == SIGNETD_HTTP_MEMBER_STRING &&
            (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)) ||
-          (spec[i].type == MEMBER_OBJECT && !JSON_NODE_HOLDS_OBJECT (node)))
+          (spec[i].type == SIGNETD_HTTP_MEMBER_OBJECT && !JSON_NODE_HOLDS_OBJECT (node)) ||
+          (spec[i].type == SIGNETD_HTTP_MEMBER_ARRAY && !JSON_NODE_HOLDS_ARRAY (node)))
         {
-          text = g_strdup_printf ("member \"%s\" must be %s", spec[i].name,
-                                  spec[i].type == MEMBER_STRING ? "a string" : "an object");
-          respond_bad_request (msg, text);
+          static const char * const what[] = { "a string", "an object", "an array" };
+
+          text = g_strdup_printf ("member \"%s\" must be %s", spec[i].name, what[spec[i].type]);
+          _signetd_http_respond_bad_request (msg, text);
           return FALSE;
         }
     }
@@ -289,8 +270,8 @@ string_member (JsonObject *obj,
   return json_object_get_string_member (obj, name);
 }
 
-static gint64
-now_seconds (void)
+gint64
+_signetd_http_now_seconds (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
 }
@@ -354,7 +335,7 @@ login_finish (SignetdHttp *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SignetdIssued) issued = NULL;
-  gint64 now = now_seconds ();
+  gint64 now = _signetd_http_now_seconds ();
 
   if (!job->password_ok || job->user == NULL)
     {
@@ -370,24 +351,24 @@ login_finish (SignetdHttp *self,
           respond_invalid_credentials (job->msg);
         }
       else
-        respond_internal (job->msg, error);
+        _signetd_http_respond_internal (job->msg, error);
       return;
     }
   /* The credentials were right: forget the attempt whatever comes next. */
   if (!signetd_lockout_reset (self->store, job->name, job->address, &error))
     {
-      respond_internal (job->msg, error);
+      _signetd_http_respond_internal (job->msg, error);
       return;
     }
   if (job->user->disabled)
     {
-      respond_error (job->msg, STATUS_LOCKED, "locked", "the account is disabled");
+      _signetd_http_respond_error (job->msg, STATUS_LOCKED, "locked", "the account is disabled");
       return;
     }
   issued = signetd_tokens_login (self->tokens, job->user, job->pop_key, now, &error);
   if (issued == NULL)
     {
-      respond_internal (job->msg, error);
+      _signetd_http_respond_internal (job->msg, error);
       return;
     }
   respond_issued (job->msg, issued);
@@ -411,11 +392,11 @@ handle_login (SignetdHttp       *self,
               SoupServerMessage *msg,
               GBytes            *body)
 {
-  static const MemberSpec spec[] = {
-    { "username", MEMBER_STRING },
-    { "password", MEMBER_STRING },
-    { "otp", MEMBER_STRING },
-    { "pop_key", MEMBER_OBJECT },
+  static const SignetdHttpMember spec[] = {
+    { "username", SIGNETD_HTTP_MEMBER_STRING },
+    { "password", SIGNETD_HTTP_MEMBER_STRING },
+    { "otp", SIGNETD_HTTP_MEMBER_STRING },
+    { "pop_key", SIGNETD_HTTP_MEMBER_OBJECT },
   };
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) error = NULL;
@@ -424,11 +405,11 @@ handle_login (SignetdHttp       *self,
   LoginJob *job;
   SignetdLockoutVerdict verdict;
   gint64 retry_after = 0;
-  gint64 now = now_seconds ();
+  gint64 now = _signetd_http_now_seconds ();
   const char *name;
   const char *address = soup_server_message_get_remote_host (msg);
 
-  if (!parse_body (msg, body, spec, G_N_ELEMENTS (spec), &parser, &obj))
+  if (!_signetd_http_parse_body (msg, body, spec, G_N_ELEMENTS (spec), &parser, &obj))
     return;
 
   job = g_new0 (LoginJob, 1);
@@ -441,18 +422,18 @@ handle_login (SignetdHttp       *self,
                                                &error);
   if (job->pop_key == NULL)
     {
-      respond_bad_request (msg, "pop_key is not a P-256 public JWK");
+      _signetd_http_respond_bad_request (msg, "pop_key is not a P-256 public JWK");
       return;
     }
   if (signet_key_has_private (job->pop_key))
     {
-      respond_bad_request (msg, "pop_key must not contain a private key");
+      _signetd_http_respond_bad_request (msg, "pop_key must not contain a private key");
       return;
     }
   if (strlen (string_member (obj, "password")) > SIGNETD_PASSWORD_MAX ||
       strlen (string_member (obj, "otp")) > 16)
     {
-      respond_bad_request (msg, "password or otp too long");
+      _signetd_http_respond_bad_request (msg, "password or otp too long");
       return;
     }
 
@@ -464,7 +445,7 @@ handle_login (SignetdHttp       *self,
   if (!signetd_lockout_check (self->store, &self->policy, job->name, job->address, now,
                               &verdict, &retry_after, &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
   if (verdict != SIGNETD_LOCKOUT_OK)
@@ -476,7 +457,7 @@ handle_login (SignetdHttp       *self,
    * attempts in flight at once cannot outrun the counter. */
   if (!signetd_lockout_record_failure (self->store, job->name, job->address, now, &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
 
@@ -486,7 +467,7 @@ handle_login (SignetdHttp       *self,
       if (job->user == NULL &&
           !g_error_matches (error, SIGNETD_ACCOUNTS_ERROR, SIGNETD_ACCOUNTS_ERROR_NOT_FOUND))
         {
-          respond_internal (msg, error);
+          _signetd_http_respond_internal (msg, error);
           return;
         }
       g_clear_error (&error);
@@ -513,10 +494,10 @@ dup_path_and_query (SoupServerMessage *msg)
   return g_strdup (g_uri_get_path (uri));
 }
 
-static SignetdCaller *
-authenticate (SignetdHttp       *self,
-              SoupServerMessage *msg,
-              GBytes            *body)
+SignetdCaller *
+_signetd_http_authenticate (SignetdHttp       *self,
+                            SoupServerMessage *msg,
+                            GBytes            *body)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autofree char *path = dup_path_and_query (msg);
@@ -528,13 +509,13 @@ authenticate (SignetdHttp       *self,
                                         soup_message_headers_get_one (headers,
                                                                       SIGNET_POP_HEADER_NAME),
                                         soup_server_message_get_method (msg), path, body,
-                                        now_seconds (), &error);
+                                        _signetd_http_now_seconds (), &error);
   if (caller == NULL)
     {
       if (g_error_matches (error, SIGNETD_TOKENS_ERROR, SIGNETD_TOKENS_ERROR_UNAUTHORIZED))
         respond_unauthorized (msg, error);
       else
-        respond_internal (msg, error);
+        _signetd_http_respond_internal (msg, error);
       return NULL;
     }
   set_log_user (msg, caller->user);
@@ -546,12 +527,12 @@ respond_reissue_error (SoupServerMessage *msg,
                        const GError      *error)
 {
   if (g_error_matches (error, SIGNETD_TOKENS_ERROR, SIGNETD_TOKENS_ERROR_SESSION_EXPIRED))
-    respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   "the session has reached its maximum: sign in again");
+    _signetd_http_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                                 "the session has reached its maximum: sign in again");
   else if (g_error_matches (error, SIGNETD_TOKENS_ERROR, SIGNETD_TOKENS_ERROR_UNAUTHORIZED))
     respond_unauthorized (msg, error);
   else
-    respond_internal (msg, error);
+    _signetd_http_respond_internal (msg, error);
 }
 
 static void
@@ -559,7 +540,7 @@ handle_step_up (SignetdHttp       *self,
                 SoupServerMessage *msg,
                 GBytes            *body)
 {
-  static const MemberSpec spec[] = { { "otp", MEMBER_STRING } };
+  static const SignetdHttpMember spec[] = { { "otp", SIGNETD_HTTP_MEMBER_STRING } };
   g_autoptr(SignetdCaller) caller = NULL;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(SignetdUser) user = NULL;
@@ -568,17 +549,18 @@ handle_step_up (SignetdHttp       *self,
   JsonObject *obj = NULL;
   SignetdLockoutVerdict verdict;
   gint64 retry_after = 0;
-  gint64 now = now_seconds ();
+  gint64 now = _signetd_http_now_seconds ();
   const char *address = soup_server_message_get_remote_host (msg);
 
-  caller = authenticate (self, msg, body);
-  if (caller == NULL || !parse_body (msg, body, spec, G_N_ELEMENTS (spec), &parser, &obj))
+  caller = _signetd_http_authenticate (self, msg, body);
+  if (caller == NULL ||
+      !_signetd_http_parse_body (msg, body, spec, G_N_ELEMENTS (spec), &parser, &obj))
     return;
 
   if (!signetd_lockout_check (self->store, &self->policy, caller->user, address, now,
                               &verdict, &retry_after, &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
   if (verdict != SIGNETD_LOCKOUT_OK)
@@ -588,7 +570,7 @@ handle_step_up (SignetdHttp       *self,
     }
   if (!signetd_lockout_record_failure (self->store, caller->user, address, now, &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
   user = signetd_accounts_lookup_id (self->accounts, caller->user_id, &error);
@@ -604,12 +586,12 @@ handle_step_up (SignetdHttp       *self,
       if (error == NULL || error->domain == SIGNETD_ACCOUNTS_ERROR)
         respond_invalid_credentials (msg);
       else
-        respond_internal (msg, error);
+        _signetd_http_respond_internal (msg, error);
       return;
     }
   if (!signetd_lockout_reset (self->store, caller->user, address, &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
   issued = signetd_tokens_step_up (self->tokens, caller, now, &error);
@@ -632,10 +614,10 @@ handle_refresh (SignetdHttp       *self,
   g_autoptr(GError) error = NULL;
   JsonObject *obj = NULL;
 
-  caller = authenticate (self, msg, body);
-  if (caller == NULL || !parse_body (msg, body, NULL, 0, &parser, &obj))
+  caller = _signetd_http_authenticate (self, msg, body);
+  if (caller == NULL || !_signetd_http_parse_body (msg, body, NULL, 0, &parser, &obj))
     return;
-  issued = signetd_tokens_refresh (self->tokens, caller, now_seconds (), &error);
+  issued = signetd_tokens_refresh (self->tokens, caller, _signetd_http_now_seconds (), &error);
   if (issued == NULL)
     {
       respond_reissue_error (msg, error);
@@ -654,12 +636,12 @@ handle_logout (SignetdHttp       *self,
   g_autoptr(GError) error = NULL;
   JsonObject *obj = NULL;
 
-  caller = authenticate (self, msg, body);
-  if (caller == NULL || !parse_body (msg, body, NULL, 0, &parser, &obj))
+  caller = _signetd_http_authenticate (self, msg, body);
+  if (caller == NULL || !_signetd_http_parse_body (msg, body, NULL, 0, &parser, &obj))
     return;
-  if (!signetd_tokens_logout (self->tokens, caller, now_seconds (), &error))
+  if (!signetd_tokens_logout (self->tokens, caller, _signetd_http_now_seconds (), &error))
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
@@ -672,14 +654,15 @@ handle_trust (SignetdHttp       *self,
               SoupServerMessage *msg)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = signetd_trust_to_json (self->trust, now_seconds (), &error);
+  g_autoptr(JsonNode) node = signetd_trust_to_json (self->trust, _signetd_http_now_seconds (),
+                                                    &error);
 
   if (node == NULL)
     {
-      respond_internal (msg, error);
+      _signetd_http_respond_internal (msg, error);
       return;
     }
-  respond_json (msg, SOUP_STATUS_OK, node);
+  _signetd_http_respond_json (msg, SOUP_STATUS_OK, node);
 }
 
 static void
@@ -696,7 +679,7 @@ handle_health (SignetdHttp       *self,
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  respond_json (msg, SOUP_STATUS_OK, root);
+  _signetd_http_respond_json (msg, SOUP_STATUS_OK, root);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -708,6 +691,8 @@ typedef enum {
   ROUTE_LOGOUT,
   ROUTE_TRUST,
   ROUTE_HEALTH,
+  ROUTE_PROFILES,
+  ROUTE_SEAL,
 } Route;
 
 static const struct {
@@ -721,6 +706,8 @@ static const struct {
   { "/v1/logout", "POST", ROUTE_LOGOUT },
   { "/v1/trust", "GET", ROUTE_TRUST },
   { "/v1/health", "GET", ROUTE_HEALTH },
+  { "/v1/profiles", "GET", ROUTE_PROFILES },
+  { "/v1/seal", "POST", ROUTE_SEAL },
 };
 
 static void
@@ -737,18 +724,18 @@ server_callback (SoupServer        *server,
 
   if (state == NULL)
     {
-      respond_internal (msg, NULL);
+      _signetd_http_respond_internal (msg, NULL);
       return;
     }
   if (state->headers_too_large)
     {
-      respond_bad_request (msg, "request headers too large");
+      _signetd_http_respond_bad_request (msg, "request headers too large");
       return;
     }
   if (state->too_large)
     {
-      respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                     "the request body is larger than 64 KiB");
+      _signetd_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                                   "the request body is larger than 64 KiB");
       return;
     }
 
@@ -758,8 +745,8 @@ server_callback (SoupServer        *server,
         continue;
       if (!g_str_equal (routes[i].method, method))
         {
-          respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
-                         "method not allowed");
+          _signetd_http_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                       "method not allowed");
           soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                         "Allow", routes[i].method);
           return;
@@ -786,11 +773,17 @@ server_callback (SoupServer        *server,
         case ROUTE_HEALTH:
           handle_health (self, msg);
           return;
+        case ROUTE_PROFILES:
+          _signetd_http_handle_profiles (self, msg, body, query);
+          return;
+        case ROUTE_SEAL:
+          _signetd_http_handle_seal (self, msg, body);
+          return;
         default:
           g_assert_not_reached ();
         }
     }
-  respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such endpoint");
+  _signetd_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such endpoint");
 }
 
 /* ---- bounds and the access log ------------------------------------------ */
@@ -843,8 +836,9 @@ on_got_headers (SoupServerMessage *msg,
           /* Answer before the body is read: libsoup skips reading a body
            * once the status is set here, and closes the connection. */
           state->too_large = TRUE;
-          respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                         "the request body is larger than 64 KiB");
+          _signetd_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                       "payload_too_large",
+                                       "the request body is larger than 64 KiB");
           soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                         "Connection", "close");
         }
@@ -1017,6 +1011,15 @@ signetd_http_listen (SignetdHttp  *self,
   if (strchr (host, ':') != NULL)
     return g_strdup_printf ("https://[%s]:%d", host, real_port);
   return g_strdup_printf ("https://%s:%d", host, real_port);
+}
+
+void
+signetd_http_set_sealing (SignetdHttp     *self,
+                          SignetdProfiles *profiles,
+                          SignetdSeal     *seal)
+{
+  self->profiles = profiles;
+  self->seal = seal;
 }
 
 void

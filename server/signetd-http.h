@@ -3,7 +3,8 @@
  * signetd-http.h: the HTTPS front end (libsoup 3) of docs/api.md.
  *
  * Routes: POST /v1/login, /v1/step-up, /v1/refresh, /v1/logout;
- * GET /v1/trust, /v1/health. Anything else under the server is 404
+ * GET /v1/trust, /v1/health; GET /v1/profiles and POST /v1/seal
+ * (signetd-http-vault.c, once signetd_http_set_sealing () was called). Anything else under the server is 404
  * not_found, a known path with another method 405 method_not_allowed.
  *
  * Bounds: a request body is collected by this module (libsoup's own
@@ -32,6 +33,8 @@
 #include "signetd-accounts.h"
 #include "signetd-config.h"
 #include "signetd-keys.h"
+#include "signetd-profiles.h"
+#include "signetd-seal.h"
 #include "signetd-store.h"
 #include "signetd-tokens.h"
 #include "signetd-trust.h"
@@ -65,6 +68,12 @@ SignetdHttp *signetd_http_new    (SignetdConfig    *config,
  * port 0 was asked for) */
 char        *signetd_http_listen (SignetdHttp      *self,
                                   GError          **error);
+
+/* Serve GET /v1/profiles and POST /v1/seal with these (borrowed; they
+ * must outlive the server). Without them those routes answer 500. */
+void         signetd_http_set_sealing (SignetdHttp     *self,
+                                       SignetdProfiles *profiles,
+                                       SignetdSeal     *seal);
 
 /* Stop accepting and close the listening sockets. */
 void         signetd_http_stop   (SignetdHttp      *self);

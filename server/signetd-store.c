@@ -86,6 +86,24 @@ static const char * const migrations[] = {
   "  signed BLOB"
   ");"
   "INSERT INTO revocation_list (id, version, signed) VALUES (1, 0, NULL);",
+
+  /* 1 → 2: the vault and device profiles. */
+  "CREATE TABLE vault_secrets ("
+  "  name TEXT PRIMARY KEY,"
+  "  value BLOB NOT NULL,"                    /* nonce || AES-256-GCM(value), AAD vault:NAME */
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE profiles ("
+  "  id TEXT PRIMARY KEY,"
+  "  version INTEGER NOT NULL CHECK (version >= 0),"
+  "  model TEXT NOT NULL,"
+  "  class TEXT NOT NULL CHECK (class IN ('config', 'credential', 'firmware')),"
+  "  document TEXT NOT NULL,"                 /* the validated JSON, normalised */
+  "  added INTEGER NOT NULL,"
+  "  removed INTEGER"                         /* NULL: served; the row stays so versions only rise */
+  ");"
+  "CREATE INDEX profiles_model ON profiles (model);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SIGNETD_STORE_SCHEMA_VERSION);

@@ -451,3 +451,58 @@ signetd_trust_to_json (SignetdTrust  *self,
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+GPtrArray *
+signetd_trust_dup_ca_ders (SignetdTrust  *self,
+                           GError       **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(sqlite3_stmt) stmt =
+    signetd_store_prepare (self->store, "SELECT pem FROM manufacturer_cas ORDER BY id", error);
+  int r;
+
+  if (stmt == NULL)
+    return NULL;
+  while ((r = signetd_store_step (self->store, stmt, error)) == 1)
+    {
+      GBytes *der = signet_x509_der_from_pem ((const char *) sqlite3_column_text (stmt, 0),
+                                              error);
+
+      if (der == NULL)
+        return NULL;
+      g_ptr_array_add (out, der);
+    }
+  if (r < 0)
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+GStrv
+signetd_trust_dup_revoked_serials (SignetdTrust  *self,
+                                   GError       **error)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_autoptr(sqlite3_stmt) stmt =
+    signetd_store_prepare (self->store,
+                           "SELECT value FROM revocations WHERE kind = 'serial'", error);
+  int r;
+
+  if (stmt == NULL)
+    return NULL;
+  while ((r = signetd_store_step (self->store, stmt, error)) == 1)
+    {
+      /* Stored as bound text; read back as text of its exact length. */
+      const char *p = (const char *) sqlite3_column_blob (stmt, 0);
+      int len = sqlite3_column_bytes (stmt, 0);
+
+      if (p != NULL && len > 0)
+        {
+          g_autofree char *serial = g_strndup (p, (gsize) len);
+
+          g_strv_builder_add (b, serial);
+        }
+    }
+  if (r < 0)
+    return NULL;
+  return g_strv_builder_end (b);
+}

@@ -97,6 +97,15 @@ JsonNode     *signetd_trust_to_json        (SignetdTrust  *self,
                                             gint64         now,
                                             GError       **error);
 
+/* The trusted manufacturer CAs, for signet_x509_verify_chain().
+ * Returns: (transfer full) (element-type GBytes) (nullable): DER each */
+GPtrArray    *signetd_trust_dup_ca_ders    (SignetdTrust  *self,
+                                            GError       **error);
+
+/* The revoked device serials. Returns: (transfer full) (nullable) */
+GStrv         signetd_trust_dup_revoked_serials (SignetdTrust *self,
+                                                 GError      **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetdTrust, signetd_trust_free)
 
 G_END_DECLS
