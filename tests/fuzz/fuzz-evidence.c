@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-port.h"
 #include "sp-evidence.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -28,35 +29,6 @@ check (int ok)
   if (!ok)
     abort ();
 }
-
-static sp_err
-touch_sha256 (void *ctx, const sp_iovec *iov, size_t n,
-              uint8_t out[SP_SHA256_LEN])
-{
-  uint8_t acc = 0;
-  size_t i, j;
-
-  for (i = 0; i < n; i++)
-    for (j = 0; j < iov[i].len; j++)
-      acc ^= ((const uint8_t *) iov[i].base)[j];
-  memset (out, acc, SP_SHA256_LEN);
-  return SP_OK;
-}
-
-/* Every signature "verifies": the signature is not what this harness is
- * after. */
-static sp_err
-accept_verify (void *ctx, const uint8_t pub[SP_P256_PUB_LEN],
-               const uint8_t digest[SP_SHA256_LEN],
-               const uint8_t sig[SP_P256_SIG_LEN])
-{
-  return SP_OK;
-}
-
-static const sp_crypto_port accept_port = {
-  .sha256 = touch_sha256,
-  .ecdsa_p256_verify = accept_verify,
-};
 
 static int
 inside (const void *p, size_t len, const uint8_t *data, size_t size)
@@ -100,7 +72,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   else
     check (ev.serial == NULL && ev.kem_pub == NULL);
 
-  if (sp_evidence_verify (&accept_port, data, size, pub, &ev) == SP_OK)
+  if (sp_evidence_verify (&fuzz_accept_port, data, size, pub, &ev) == SP_OK)
     {
       check (size <= SP_EVIDENCE_MAX_SIZE);
       check (sp_cose_sign1_decode (data, size, NULL, &msg) == SP_OK);
