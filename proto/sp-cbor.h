@@ -24,6 +24,9 @@
  * e.g. a COSE_Key is {1, 2, 3, -1, -2, -3, -4} and CWT claims are
  * {1, ..., 9, "amr", "role", "auth_time"}.
  *
+ * The writer is built on libcbor's cbor_encode_*; the decoder reads heads
+ * itself and uses nothing of libcbor (see sp-cbor.c for why).
+ *
  * Decoder. sp_cbor_decode () parses one complete top-level item into a
  * flat array of items in pre-order (like jsmn's tokens): a container is
  * followed by its children, and every item records the index just past
