@@ -923,7 +923,6 @@ test_take_sp_key (void)
 {
   const sp_crypto_port *port = signet_crypto_port_openssl ();
   g_autoptr(SignetKey) key = NULL;
-  g_autoptr(GBytes) expected = signet_test_hex (K_PUB);
   g_autoptr(GBytes) d = signet_test_hex (K_D);
   g_autoptr(GError) error = NULL;
   sp_key *sp = NULL;

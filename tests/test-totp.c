@@ -407,7 +407,7 @@ test_base32_decode (void)
     "MZXW6YQ1",           /* 0, 1, 8, 9 are not base32 */
     "MZXW6YQ0",
     "MZXW6YQ8",
-    "MZXW\xc3\xa9" "6YQ",
+    "MZXW\xc3\xa9\x36YQ",  /* an accented letter (\x36 is "6") */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)

@@ -655,7 +655,6 @@ test_issue_extensions (void)
   g_autoptr(X509) root = NULL;
   g_autoptr(X509) inter = NULL;
   g_autoptr(X509) leaf = NULL;
-  g_autoptr(AUTHORITY_KEYID) akid = NULL;
   X509_NAME *subject;
   int i;
 
