@@ -188,6 +188,169 @@ signet_event_log_state_is_complete (SignetEventLogState *state)
   return state->st.complete;
 }
 
+gboolean
+signet_event_log_state_is_ended (SignetEventLogState *state)
+{
+  g_return_val_if_fail (state != NULL, FALSE);
+  return state->st.ended;
+}
+
+/* The serialized layout, version 1 (all integers big-endian):
+ *   "SLS1" | next_seq epoch pending interval offset n_records n_seals
+ *   first_time last_time last_sealed_seq (10 x u64; -1 as all ones) |
+ *   flags (u8: 1 ended, 2 complete) | head | sealed_head | key (3 x 32) |
+ *   u16 len + session id | u16 len + actor (len 0: none yet) */
+#define STATE_MAGIC "SLS1"
+#define STATE_FIXED_LEN (4 + 10 * 8 + 1 + 3 * 32)
+
+static void
+put_u64 (GByteArray *out,
+         guint64     v)
+{
+  guint8 b[8];
+
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    b[i] = (guint8) (v & 0xff);
+  g_byte_array_append (out, b, sizeof b);
+}
+
+static guint64
+get_u64 (const guint8 *p)
+{
+  guint64 v = 0;
+
+  for (int i = 0; i < 8; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+static void
+put_text (GByteArray *out,
+          const char *text)
+{
+  gsize len = text != NULL ? strlen (text) : 0;
+  guint8 b[2] = { (guint8) (len >> 8), (guint8) (len & 0xff) };
+
+  g_byte_array_append (out, b, sizeof b);
+  if (len > 0)
+    g_byte_array_append (out, (const guint8 *) text, (guint) len);
+}
+
+/* A text of the layout at *pos, or NULL for length 0; FALSE when it does
+ * not fit or is not a name the walk could have kept. */
+static gboolean
+get_text (const guint8  *p,
+          gsize          len,
+          gsize         *pos,
+          char         **out)
+{
+  gsize n;
+
+  *out = NULL;
+  if (len - *pos < 2)
+    return FALSE;
+  n = ((gsize) p[*pos] << 8) | p[*pos + 1];
+  *pos += 2;
+  if (n > _SIGNET_EVENT_LOG_MAX_NAME || len - *pos < n)
+    return FALSE;
+  if (n > 0)
+    {
+      if (memchr (p + *pos, '\0', n) != NULL ||
+          !g_utf8_validate ((const char *) p + *pos, (gssize) n, NULL))
+        return FALSE;
+      *out = g_strndup ((const char *) p + *pos, n);
+    }
+  *pos += n;
+  return TRUE;
+}
+
+GBytes *
+signet_event_log_state_serialize (SignetEventLogState *state)
+{
+  g_autoptr(GByteArray) out = NULL;
+  const WalkState *st;
+  guint8 flags;
+  GBytes *bytes;
+
+  g_return_val_if_fail (state != NULL, NULL);
+  st = &state->st;
+  out = g_byte_array_sized_new (STATE_FIXED_LEN + 2 * (2 + _SIGNET_EVENT_LOG_MAX_NAME));
+  g_byte_array_append (out, (const guint8 *) STATE_MAGIC, 4);
+  put_u64 (out, st->next_seq);
+  put_u64 (out, st->epoch);
+  put_u64 (out, st->pending);
+  put_u64 (out, st->interval);
+  put_u64 (out, st->offset);
+  put_u64 (out, st->n_records);
+  put_u64 (out, st->n_seals);
+  put_u64 (out, st->first_time);
+  put_u64 (out, st->last_time);
+  put_u64 (out, (guint64) st->last_sealed_seq);
+  flags = (st->ended ? 1 : 0) | (st->complete ? 2 : 0);
+  g_byte_array_append (out, &flags, 1);
+  g_byte_array_append (out, st->head, sizeof st->head);
+  g_byte_array_append (out, st->sealed_head, sizeof st->sealed_head);
+  g_byte_array_append (out, st->key, sizeof st->key);
+  put_text (out, st->session_id);
+  put_text (out, st->actor);
+  bytes = signet_secret_bytes_new (out->data, out->len);
+  signet_secret_wipe (out->data, out->len);
+  return bytes;
+}
+
+SignetEventLogState *
+signet_event_log_state_deserialize (GBytes  *bytes,
+                                    GError **error)
+{
+  SignetEventLogState *state;
+  WalkState st = { 0 };
+  const guint8 *p;
+  gsize len, pos;
+  guint8 flags;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  p = g_bytes_get_data (bytes, &len);
+  if (len < STATE_FIXED_LEN + 4 || memcmp (p, STATE_MAGIC, 4) != 0)
+    goto invalid;
+  pos = 4;
+  st.next_seq = get_u64 (p + pos), pos += 8;
+  st.epoch = get_u64 (p + pos), pos += 8;
+  st.pending = get_u64 (p + pos), pos += 8;
+  st.interval = get_u64 (p + pos), pos += 8;
+  st.offset = get_u64 (p + pos), pos += 8;
+  st.n_records = get_u64 (p + pos), pos += 8;
+  st.n_seals = get_u64 (p + pos), pos += 8;
+  st.first_time = get_u64 (p + pos), pos += 8;
+  st.last_time = get_u64 (p + pos), pos += 8;
+  st.last_sealed_seq = (gint64) get_u64 (p + pos), pos += 8;
+  flags = p[pos++];
+  memcpy (st.head, p + pos, 32), pos += 32;
+  memcpy (st.sealed_head, p + pos, 32), pos += 32;
+  memcpy (st.key, p + pos, 32), pos += 32;
+  st.ended = (flags & 1) != 0;
+  st.complete = (flags & 2) != 0;
+  if (!get_text (p, len, &pos, &st.session_id) || !get_text (p, len, &pos, &st.actor) ||
+      pos != len || (flags & ~3) != 0 || (st.complete && !st.ended) ||
+      st.interval > SIGNET_EVENT_LOG_MAX_SEAL_INTERVAL || st.pending > st.interval ||
+      st.n_records != st.next_seq || st.n_seals != st.epoch || st.n_seals > st.n_records ||
+      st.last_sealed_seq < -1 || st.last_sealed_seq >= (gint64) MIN (st.next_seq, G_MAXINT64) ||
+      (st.next_seq > 0) != (st.session_id != NULL && st.actor != NULL && st.interval > 0))
+    {
+      walk_state_clear (&st);
+      goto invalid;
+    }
+  state = g_new0 (SignetEventLogState, 1);
+  g_atomic_ref_count_init (&state->ref_count);
+  state->st = st;   /* takes the strings; st's key copy is wiped below */
+  signet_secret_wipe (st.key, sizeof st.key);
+  return state;
+
+invalid:
+  g_set_error_literal (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_INVALID,
+                       "not a serialized event log verifier state");
+  return NULL;
+}
+
 /* ---- SignetEventLogResult ------------------------------------------------ */
 
 struct _SignetEventLogResult {

@@ -300,6 +300,18 @@ gint64               signet_event_log_state_get_last_sealed_seq (SignetEventLogS
 const guint8        *signet_event_log_state_get_sealed_head     (SignetEventLogState *state);
 /* TRUE once the final seal after session.end was accepted. */
 gboolean             signet_event_log_state_is_complete    (SignetEventLogState *state);
+/* TRUE once session.end was accepted (its final seal may still be due). */
+gboolean             signet_event_log_state_is_ended       (SignetEventLogState *state);
+
+/* A snapshot as bytes, to keep across restarts (the service stores it
+ * encrypted: it holds the current epoch key). A fixed, versioned binary
+ * layout private to this library; deserialize refuses anything else.
+ * Returns: (transfer full): a GBytes that wipes itself */
+GBytes              *signet_event_log_state_serialize      (SignetEventLogState *state);
+/* Returns: (transfer full) (nullable): NULL with error INVALID for bytes
+ * that serialize did not make */
+SignetEventLogState *signet_event_log_state_deserialize    (GBytes              *bytes,
+                                                            GError             **error);
 
 #define SIGNET_TYPE_EVENT_LOG_VERIFIER (signet_event_log_verifier_get_type ())
 G_DECLARE_FINAL_TYPE (SignetEventLogVerifier, signet_event_log_verifier, SIGNET, EVENT_LOG_VERIFIER, GObject)

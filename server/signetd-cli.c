@@ -17,11 +17,13 @@
 #include "signet-totp.h"
 #include "signet-x509.h"
 #include "signetd-accounts.h"
+#include "signetd-audit.h"
 #include "signetd-cli.h"
 #include "signetd-config.h"
 #include "signetd-http.h"
 #include "signetd-keys.h"
 #include "signetd-lockout.h"
+#include "signetd-logs.h"
 #include "signetd-profiles.h"
 #include "signetd-qr.h"
 #include "signetd-seal.h"
@@ -42,6 +44,7 @@ typedef struct {
   SignetdTrust *trust;
   SignetdVault *vault;
   SignetdProfiles *profiles;
+  SignetdAudit *audit;       /* opened by the first audited change */
 } Context;
 
 static void
@@ -49,6 +52,7 @@ context_free (Context *ctx)
 {
   if (ctx == NULL)
     return;
+  g_clear_pointer (&ctx->audit, signetd_audit_close);
   g_clear_pointer (&ctx->profiles, signetd_profiles_free);
   g_clear_pointer (&ctx->vault, signetd_vault_free);
   g_clear_pointer (&ctx->trust, signetd_trust_free);
@@ -93,6 +97,33 @@ static gint64
 now_seconds (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Record a change this command made in its own audit log (signetd-audit.h;
+ * one file per command run, never the server's). The change is done
+ * already: a failure here is reported, and the exit status says so. */
+static gboolean
+audited (Context     *ctx,
+         const char  *type,
+         const char  *device,
+         GError     **error,
+         const char  *fmt,
+         ...)
+{
+  va_list ap;
+  gboolean ok;
+
+  if (ctx->audit == NULL)
+    {
+      ctx->audit = signetd_audit_open (ctx->config->data_dir, ctx->store, ctx->keys, "cli",
+                                       error);
+      if (ctx->audit == NULL)
+        return FALSE;
+    }
+  va_start (ap, fmt);
+  ok = signetd_audit_record_valist (ctx->audit, type, device, error, fmt, ap);
+  va_end (ap);
+  return ok;
 }
 
 static int
@@ -304,6 +335,14 @@ cmd_init (int    argc,
   if (!signetd_trust_regenerate (trust, now_seconds (), &error) ||
       !signetd_config_save (config, &error))
     return fail (error);
+  {
+    g_autoptr(SignetdAudit) audit = signetd_audit_open (data_dir, store, keys, "cli", &error);
+
+    if (audit == NULL ||
+        !signetd_audit_record (audit, "key.rotate", NULL, &error, "tt", "kid", kid,
+                               "command", "init"))
+      return fail (error);
+  }
 
   g_print ("initialised %s\nauthority key %s\n", data_dir, kid);
   return SIGNETD_EXIT_OK;
@@ -333,6 +372,8 @@ cmd_serve (int    argc,
   g_autoptr(Context) ctx = NULL;
   g_autoptr(SignetdTokens) tokens = NULL;
   g_autoptr(SignetdSeal) seal = NULL;
+  g_autoptr(SignetdLogs) logs = NULL;
+  g_autoptr(SignetdAudit) audit = NULL;
   g_autoptr(SignetdHttp) http = NULL;
   g_autoptr(SignetKey) current = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -376,6 +417,13 @@ cmd_serve (int    argc,
     return fail (error);
   seal = signetd_seal_new (ctx->trust, ctx->profiles, ctx->vault);
   signetd_http_set_sealing (http, ctx->profiles, seal);
+  /* This run's audit log; closed (session.end + final seal) at shutdown. */
+  audit = signetd_audit_open (data_dir, ctx->store, ctx->keys, "serve", &error);
+  if (audit == NULL)
+    return fail (error);
+  logs = signetd_logs_new (ctx->store, ctx->keys, data_dir);
+  signetd_logs_set_live_audit (logs, signetd_audit_get_id (audit));
+  signetd_http_set_logs (http, logs, audit);
   url = signetd_http_listen (http, &error);
   if (url == NULL)
     return fail (error);
@@ -395,6 +443,8 @@ cmd_serve (int    argc,
   g_source_remove (sigterm);
   g_source_remove (sigint);
   signetd_http_stop (http);
+  signetd_http_set_logs (http, logs, NULL);
+  g_clear_pointer (&audit, signetd_audit_close);
   return SIGNETD_EXIT_OK;
 }
 
@@ -572,7 +622,9 @@ cmd_user (int    argc,
           return SIGNETD_EXIT_USAGE;
         }
       uri = signetd_accounts_add (ctx->accounts, name, role, password, now, &error);
-      if (uri == NULL)
+      if (uri == NULL ||
+          !audited (ctx, "user.add", NULL, &error, "tt", "user", name,
+                    "role", signetd_role_to_string (role)))
         return fail (error);
       return print_enrolment (uri, qr_png);
     }
@@ -580,7 +632,7 @@ cmd_user (int    argc,
     {
       g_auto(SignetSecretString) uri = signetd_accounts_reset_otp (ctx->accounts, name, &error);
 
-      if (uri == NULL)
+      if (uri == NULL || !audited (ctx, "user.reset-otp", NULL, &error, "t", "user", name))
         return fail (error);
       return print_enrolment (uri, qr_png);
     }
@@ -610,6 +662,12 @@ cmd_user (int    argc,
     }
   else
     return usage_error (octx, "unknown user command");
+  {
+    g_autofree char *type = g_strconcat ("user.", verb, NULL);
+
+    if (!audited (ctx, type, NULL, &error, "t", "user", name))
+      return fail (error);
+  }
   g_print ("%s: %s\n", verb, name);
   return SIGNETD_EXIT_OK;
 }
@@ -645,7 +703,8 @@ cmd_ca (int    argc,
   if (ctx == NULL)
     return fail (error);
   fingerprint = signetd_trust_add_ca (ctx->trust, pem, now_seconds (), &error);
-  if (fingerprint == NULL)
+  if (fingerprint == NULL ||
+      !audited (ctx, "ca.add", NULL, &error, "t", "sha256", fingerprint))
     return fail (error);
   g_print ("trusted CA sha256:%s\n", fingerprint);
   return SIGNETD_EXIT_OK;
@@ -687,11 +746,14 @@ cmd_revoke (int    argc,
   if (ctx == NULL)
     return fail (error);
   if (session != NULL)
-    ok = signetd_trust_revoke_session (ctx->trust, session, now, &error);
+    ok = signetd_trust_revoke_session (ctx->trust, session, now, &error) &&
+         audited (ctx, "revoke.session", NULL, &error, "t", "session", session);
   else if (user != NULL)
-    ok = signetd_trust_revoke_user (ctx->trust, user, now, &error);
+    ok = signetd_trust_revoke_user (ctx->trust, user, now, &error) &&
+         audited (ctx, "revoke.user", NULL, &error, "t", "user", user);
   else
-    ok = signetd_trust_revoke_device (ctx->trust, device, now, &error);
+    ok = signetd_trust_revoke_device (ctx->trust, device, now, &error) &&
+         audited (ctx, "revoke.device", device, &error, "t", "serial", device);
   if (!ok)
     return fail (error);
   g_print ("revoked\n");
@@ -721,7 +783,8 @@ cmd_key (int    argc,
   if (ctx == NULL)
     return fail (error);
   kid = signetd_keys_rotate (ctx->keys, now_seconds (), &error);
-  if (kid == NULL || !signetd_trust_regenerate (ctx->trust, now_seconds (), &error))
+  if (kid == NULL || !signetd_trust_regenerate (ctx->trust, now_seconds (), &error) ||
+      !audited (ctx, "key.rotate", NULL, &error, "tt", "kid", kid, "command", "key rotate"))
     return fail (error);
   g_print ("authority key %s\n", kid);
   return SIGNETD_EXIT_OK;
@@ -742,7 +805,6 @@ read_secret_value (void)
 
   if (isatty (STDIN_FILENO))
     {
-      g_auto(SignetSecretString) line = NULL;
       struct termios old, quiet;
       gboolean tty = tcgetattr (STDIN_FILENO, &old) == 0;
 
@@ -881,7 +943,9 @@ cmd_secret (int    argc,
       value = read_secret_value ();
       if (value == NULL)
         return SIGNETD_EXIT_USAGE;
-      if (!signetd_vault_set (ctx->vault, argv[2], value, now_seconds (), &replaced, &error))
+      if (!signetd_vault_set (ctx->vault, argv[2], value, now_seconds (), &replaced, &error) ||
+          !audited (ctx, "secret.set", NULL, &error, "ti", "name", argv[2],
+                    "replaced", (gint64) replaced))
         return fail (error);
       g_print ("%s: %s\n", replaced ? "replaced" : "set", argv[2]);
       return SIGNETD_EXIT_OK;
@@ -889,7 +953,8 @@ cmd_secret (int    argc,
   if (g_str_equal (verb, "delete"))
     {
       ctx = context_open (data_dir, &error);
-      if (ctx == NULL || !signetd_vault_delete (ctx->vault, argv[2], &error))
+      if (ctx == NULL || !signetd_vault_delete (ctx->vault, argv[2], &error) ||
+          !audited (ctx, "secret.delete", NULL, &error, "t", "name", argv[2]))
         return fail (error);
       g_print ("deleted: %s\n", argv[2]);
       return SIGNETD_EXIT_OK;
@@ -982,13 +1047,17 @@ cmd_profile (int    argc,
                  error->code != SIGNETD_PROFILES_ERROR_FAILED ? SIGNETD_EXIT_USAGE
                                                               : SIGNETD_EXIT_FAILURE;
         }
+      if (!audited (ctx, "profile.add", NULL, &error, "tit", "id", p->id, "version", p->version,
+                    "model", p->model))
+        return fail (error);
       g_print ("added profile %s version %" G_GINT64_FORMAT "\n", p->id, p->version);
       return SIGNETD_EXIT_OK;
     }
   if (g_str_equal (verb, "remove"))
     {
       ctx = context_open (data_dir, &error);
-      if (ctx == NULL || !signetd_profiles_remove (ctx->profiles, argv[2], now_seconds (), &error))
+      if (ctx == NULL || !signetd_profiles_remove (ctx->profiles, argv[2], now_seconds (), &error) ||
+          !audited (ctx, "profile.remove", NULL, &error, "t", "id", argv[2]))
         return fail (error);
       g_print ("removed profile %s\n", argv[2]);
       return SIGNETD_EXIT_OK;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signetd-http-private.h: what the handler files of the HTTP front end
- * share (signetd-http.c and signetd-http-vault.c): the object's fields,
- * the JSON answers, the strict body parser and PoP authentication.
+ * share (signetd-http.c, signetd-http-vault.c, signetd-http-logs.c): the
+ * object's fields, the JSON answers, the strict body parser, PoP
+ * authentication and the audit records.
  */
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <libsoup/soup.h>
 
 #include "signetd-http.h"
+#include "signetd-json.h"
 #include "signetd-lockout.h"
 
 G_BEGIN_DECLS
@@ -25,19 +27,16 @@ struct _SignetdHttp {
   SignetdTokens *tokens;       /* borrowed */
   SignetdProfiles *profiles;   /* borrowed, nullable */
   SignetdSeal *seal;           /* borrowed, nullable */
+  SignetdLogs *logs;           /* borrowed, nullable */
+  SignetdAudit *audit;         /* borrowed, nullable: nothing is recorded */
   SignetdLockoutPolicy policy;
 };
 
-typedef enum {
-  SIGNETD_HTTP_MEMBER_STRING,
-  SIGNETD_HTTP_MEMBER_OBJECT,
-  SIGNETD_HTTP_MEMBER_ARRAY,
-} SignetdHttpMemberType;
-
-typedef struct {
-  const char *name;
-  SignetdHttpMemberType type;
-} SignetdHttpMember;
+/* A body's members: signetd-json's spec, under the handlers' names. */
+typedef SignetdJsonMember SignetdHttpMember;
+#define SIGNETD_HTTP_MEMBER_STRING SIGNETD_JSON_MEMBER_STRING
+#define SIGNETD_HTTP_MEMBER_OBJECT SIGNETD_JSON_MEMBER_OBJECT
+#define SIGNETD_HTTP_MEMBER_ARRAY SIGNETD_JSON_MEMBER_ARRAY
 
 /* A JSON answer (Cache-Control: no-store; the text is wiped after it is
  * copied into the message). */
@@ -74,6 +73,34 @@ SignetdCaller *_signetd_http_authenticate        (SignetdHttp       *self,
                                                   GBytes            *body);
 
 gint64         _signetd_http_now_seconds         (void);
+
+/* signetd-http-logs.c */
+
+/* The body bound of a route: SIGNETD_HTTP_MAX_BODY, or more for one
+ * that takes more (POST /v1/logs). */
+gsize          _signetd_http_body_limit          (const char        *method,
+                                                  const char        *path);
+/* Append an audit record (signetd_audit_record()'s fmt) before answering
+ * a state-changing request; on failure sends the 500 itself and returns
+ * FALSE. */
+gboolean       _signetd_http_audit               (SignetdHttp       *self,
+                                                  SoupServerMessage *msg,
+                                                  const char        *type,
+                                                  const char        *device,
+                                                  const char        *fmt,
+                                                  ...);
+void           _signetd_http_handle_logs_upload  (SignetdHttp       *self,
+                                                  SoupServerMessage *msg,
+                                                  GBytes            *body);
+void           _signetd_http_handle_logs_search  (SignetdHttp       *self,
+                                                  SoupServerMessage *msg,
+                                                  GBytes            *body,
+                                                  GHashTable        *query);
+void           _signetd_http_handle_log_fetch    (SignetdHttp       *self,
+                                                  SoupServerMessage *msg,
+                                                  GBytes            *body,
+                                                  const char        *id,
+                                                  GHashTable        *query);
 
 /* signetd-http-vault.c */
 void           _signetd_http_handle_profiles     (SignetdHttp       *self,

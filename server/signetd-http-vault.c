@@ -290,5 +290,27 @@ _signetd_http_handle_seal (SignetdHttp       *self,
   /* Names and digests only: no value reaches the log. */
   g_message ("sealed %u field%s of profile %s for device %s", sealed->len,
              sealed->len == 1 ? "" : "s", profile_id, serial);
+  {
+    g_autoptr(GStrvBuilder) keys = g_strv_builder_new ();
+    g_autoptr(GStrvBuilder) digests = g_strv_builder_new ();
+    g_auto(GStrv) key_list = NULL;
+    g_auto(GStrv) digest_list = NULL;
+
+    for (guint i = 0; i < sealed->len; i++)
+      {
+        SignetdSealed *s = g_ptr_array_index (sealed, i);
+
+        g_strv_builder_add (keys, s->key);
+        g_strv_builder_add (digests, s->digest);
+      }
+    key_list = g_strv_builder_end (keys);
+    digest_list = g_strv_builder_end (digests);
+    if (!_signetd_http_audit (self, msg, "secret.seal", serial, "tttiaa",
+                              "user", caller->user, "session", caller->session,
+                              "profile", profile_id, "fields", (gint64) sealed->len,
+                              "keys", (const char * const *) key_list,
+                              "digests", (const char * const *) digest_list))
+      return;
+  }
   _signetd_http_respond_json (msg, SOUP_STATUS_OK, root);
 }

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "signet-base64url.h"
 #include "signet-key.h"
 #include "signet-pop.h"
 #include "signet-secret.h"
@@ -26,7 +27,8 @@ G_DEFINE_QUARK (signetd-http-error-quark, signetd_http_error)
 /* What this module keeps about one request. */
 typedef struct {
   gint64 start_us;
-  GByteArray *body;        /* collected by got-chunk, at most MAX_BODY */
+  GByteArray *body;        /* collected by got-chunk, at most limit */
+  gsize limit;             /* the route's body bound (_signetd_http_body_limit) */
   gboolean too_large;
   gboolean headers_too_large;
   char *user;              /* for the access log, once known */
@@ -146,6 +148,16 @@ respond_issued (SoupServerMessage *msg,
   json_builder_add_int_value (b, issued->auth_time);
   json_builder_set_member_name (b, "session");
   json_builder_add_string_value (b, issued->session);
+  if (issued->log_key != NULL)
+    {
+      /* K_0 of the session's event log: at sign-in only (DESIGN §6). */
+      g_autofree char *log_key = signet_base64url_encode (g_bytes_get_data (issued->log_key, NULL),
+                                                          g_bytes_get_size (issued->log_key));
+
+      json_builder_set_member_name (b, "log_key");
+      json_builder_add_string_value (b, log_key);
+      signet_secret_wipe (log_key, strlen (log_key));
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   _signetd_http_respond_json (msg, SOUP_STATUS_OK, root);
@@ -173,6 +185,17 @@ respond_lockout (SoupServerMessage     *msg,
     }
 }
 
+static void
+respond_too_large (SoupServerMessage *msg,
+                   gsize              limit)
+{
+  g_autofree char *text = g_strdup_printf ("the request body is larger than %s",
+                                           limit >= 1024 * 1024 ? "1 MiB" : "64 KiB");
+
+  _signetd_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                               text);
+}
+
 /* ---- strict JSON -------------------------------------------------------- */
 
 /* Parse body as a JSON object holding exactly the members of spec (all
@@ -187,13 +210,11 @@ _signetd_http_parse_body (SoupServerMessage        *msg,
                           JsonParser              **out_parser,
                           JsonObject              **out_obj)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *ctype = soup_message_headers_get_content_type (headers, NULL);
   gsize len = 0;
   const char *data = g_bytes_get_data (body, &len);
-  JsonNode *root;
-  JsonObject *obj;
+  g_autoptr(GError) error = NULL;
 
   *out_parser = NULL;
   *out_obj = NULL;
@@ -204,62 +225,13 @@ _signetd_http_parse_body (SoupServerMessage        *msg,
       _signetd_http_respond_bad_request (msg, "Content-Type must be application/json");
       return FALSE;
     }
-  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) ||
-      !json_parser_load_from_data (parser, data, (gssize) len, NULL))
+  /* Strict (signetd-json.h): duplicate members, deep nesting and
+   * non-standard JSON are refused; the message never quotes the body. */
+  if (!signetd_json_body_parse (data, len, spec, n_spec, out_parser, out_obj, &error))
     {
-      /* json-glib's messages quote the input: say nothing more. */
-      _signetd_http_respond_bad_request (msg, "malformed JSON");
+      _signetd_http_respond_bad_request (msg, error->message);
       return FALSE;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      _signetd_http_respond_bad_request (msg, "the body must be a JSON object");
-      return FALSE;
-    }
-  obj = json_node_get_object (root);
-  {
-    g_autoptr(GList) names = json_object_get_members (obj);
-
-    for (GList *l = names; l != NULL; l = l->next)
-      {
-        gboolean known = FALSE;
-
-        for (gsize i = 0; i < n_spec; i++)
-          if (g_str_equal (spec[i].name, l->data))
-            known = TRUE;
-        if (!known)
-          {
-            _signetd_http_respond_bad_request (msg, "unknown member in the request");
-            return FALSE;
-          }
-      }
-  }
-  for (gsize i = 0; i < n_spec; i++)
-    {
-      JsonNode *node = json_object_get_member (obj, spec[i].name);
-      g_autofree char *text = NULL;
-
-      if (node == NULL)
-        {
-          text = g_strdup_printf ("missing member \"%s\"", spec[i].name);
-          _signetd_http_respond_bad_request (msg, text);
-          return FALSE;
-        }
-      if ((spec[i].type == SIGNETD_HTTP_MEMBER_STRING &&
-           (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)) ||
-          (spec[i].type == SIGNETD_HTTP_MEMBER_OBJECT && !JSON_NODE_HOLDS_OBJECT (node)) ||
-          (spec[i].type == SIGNETD_HTTP_MEMBER_ARRAY && !JSON_NODE_HOLDS_ARRAY (node)))
-        {
-          static const char * const what[] = { "a string", "an object", "an array" };
-
-          text = g_strdup_printf ("member \"%s\" must be %s", spec[i].name, what[spec[i].type]);
-          _signetd_http_respond_bad_request (msg, text);
-          return FALSE;
-        }
-    }
-  *out_parser = g_steal_pointer (&parser);
-  *out_obj = obj;
   return TRUE;
 }
 
@@ -339,6 +311,10 @@ login_finish (SignetdHttp *self,
 
   if (!job->password_ok || job->user == NULL)
     {
+      if (!_signetd_http_audit (self, job->msg, "auth.login-failed", NULL, "ttt",
+                                "user", job->name, "address", job->address,
+                                "reason", job->user == NULL ? "unknown-user" : "bad-password"))
+        return;
       respond_invalid_credentials (job->msg);
       return;
     }
@@ -348,6 +324,12 @@ login_finish (SignetdHttp *self,
       if (error->domain == SIGNETD_ACCOUNTS_ERROR)
         {
           g_message ("sign-in refused: %s", error->message);
+          if (!_signetd_http_audit (self, job->msg, "auth.login-failed", NULL, "ttt",
+                                    "user", job->name, "address", job->address, "reason",
+                                    g_error_matches (error, SIGNETD_ACCOUNTS_ERROR,
+                                                     SIGNETD_ACCOUNTS_ERROR_REPLAYED)
+                                      ? "replayed-code" : "bad-code"))
+            return;
           respond_invalid_credentials (job->msg);
         }
       else
@@ -362,6 +344,9 @@ login_finish (SignetdHttp *self,
     }
   if (job->user->disabled)
     {
+      if (!_signetd_http_audit (self, job->msg, "auth.login-failed", NULL, "ttt",
+                                "user", job->name, "address", job->address, "reason", "disabled"))
+        return;
       _signetd_http_respond_error (job->msg, STATUS_LOCKED, "locked", "the account is disabled");
       return;
     }
@@ -371,6 +356,11 @@ login_finish (SignetdHttp *self,
       _signetd_http_respond_internal (job->msg, error);
       return;
     }
+  if (!_signetd_http_audit (self, job->msg, "auth.login", NULL, "tttxtit",
+                            "user", job->name, "role", issued->role, "session", issued->session,
+                            "cti", issued->cti, "scope", issued->scope,
+                            "exp", issued->expires_at, "address", job->address))
+    return;
   respond_issued (job->msg, issued);
 }
 
@@ -450,6 +440,12 @@ handle_login (SignetdHttp       *self,
     }
   if (verdict != SIGNETD_LOCKOUT_OK)
     {
+      if (!_signetd_http_audit (self, msg, "auth.lockout", NULL, "ttti",
+                                "user", job->name, "address", job->address,
+                                "verdict", verdict == SIGNETD_LOCKOUT_LOCKED ? "locked"
+                                                                             : "rate-limited",
+                                "retry_after", retry_after))
+        return;
       respond_lockout (msg, verdict, retry_after);
       return;
     }
@@ -565,6 +561,13 @@ handle_step_up (SignetdHttp       *self,
     }
   if (verdict != SIGNETD_LOCKOUT_OK)
     {
+      if (!_signetd_http_audit (self, msg, "auth.lockout", NULL, "tttti",
+                                "user", caller->user, "session", caller->session,
+                                "address", address,
+                                "verdict", verdict == SIGNETD_LOCKOUT_LOCKED ? "locked"
+                                                                             : "rate-limited",
+                                "retry_after", retry_after))
+        return;
       respond_lockout (msg, verdict, retry_after);
       return;
     }
@@ -584,7 +587,15 @@ handle_step_up (SignetdHttp       *self,
                                     self->config->totp_window, &error))
     {
       if (error == NULL || error->domain == SIGNETD_ACCOUNTS_ERROR)
-        respond_invalid_credentials (msg);
+        {
+          if (!_signetd_http_audit (self, msg, "auth.step-up-failed", NULL, "ttt",
+                                    "user", caller->user, "session", caller->session, "reason",
+                                    g_error_matches (error, SIGNETD_ACCOUNTS_ERROR,
+                                                     SIGNETD_ACCOUNTS_ERROR_REPLAYED)
+                                      ? "replayed-code" : "bad-code"))
+            return;
+          respond_invalid_credentials (msg);
+        }
       else
         _signetd_http_respond_internal (msg, error);
       return;
@@ -600,6 +611,10 @@ handle_step_up (SignetdHttp       *self,
       respond_reissue_error (msg, error);
       return;
     }
+  if (!_signetd_http_audit (self, msg, "token.step-up", NULL, "ttxi",
+                            "user", caller->user, "session", caller->session,
+                            "cti", issued->cti, "exp", issued->expires_at))
+    return;
   respond_issued (msg, issued);
 }
 
@@ -623,6 +638,10 @@ handle_refresh (SignetdHttp       *self,
       respond_reissue_error (msg, error);
       return;
     }
+  if (!_signetd_http_audit (self, msg, "token.refresh", NULL, "ttxi",
+                            "user", caller->user, "session", caller->session,
+                            "cti", issued->cti, "exp", issued->expires_at))
+    return;
   respond_issued (msg, issued);
 }
 
@@ -644,6 +663,9 @@ handle_logout (SignetdHttp       *self,
       _signetd_http_respond_internal (msg, error);
       return;
     }
+  if (!_signetd_http_audit (self, msg, "auth.logout", NULL, "tt",
+                            "user", caller->user, "session", caller->session))
+    return;
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
@@ -693,6 +715,9 @@ typedef enum {
   ROUTE_HEALTH,
   ROUTE_PROFILES,
   ROUTE_SEAL,
+  ROUTE_LOGS_UPLOAD,
+  ROUTE_LOGS_SEARCH,
+  ROUTE_LOG_FETCH,
 } Route;
 
 static const struct {
@@ -708,6 +733,9 @@ static const struct {
   { "/v1/health", "GET", ROUTE_HEALTH },
   { "/v1/profiles", "GET", ROUTE_PROFILES },
   { "/v1/seal", "POST", ROUTE_SEAL },
+  { "/v1/logs", "POST", ROUTE_LOGS_UPLOAD },
+  { "/v1/logs", "GET", ROUTE_LOGS_SEARCH },
+  { "/v1/logs/", "GET", ROUTE_LOG_FETCH },   /* a prefix: /v1/logs/{id} */
 };
 
 static void
@@ -721,6 +749,7 @@ server_callback (SoupServer        *server,
   RequestState *state = get_state (msg);
   const char *method = soup_server_message_get_method (msg);
   g_autoptr(GBytes) body = NULL;
+  const char *allow = NULL;
 
   if (state == NULL)
     {
@@ -734,22 +763,21 @@ server_callback (SoupServer        *server,
     }
   if (state->too_large)
     {
-      _signetd_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                                   "the request body is larger than 64 KiB");
+      respond_too_large (msg, state->limit);
       return;
     }
 
   for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
     {
-      if (!g_str_equal (routes[i].path, path))
+      if (routes[i].route == ROUTE_LOG_FETCH
+            ? !g_str_has_prefix (path, routes[i].path) || path[strlen (routes[i].path)] == '\0'
+            : !g_str_equal (routes[i].path, path))
         continue;
       if (!g_str_equal (routes[i].method, method))
         {
-          _signetd_http_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                       "method not allowed");
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                        "Allow", routes[i].method);
-          return;
+          /* Another entry may serve this path with this method. */
+          allow = allow == NULL ? routes[i].method : "GET, POST";
+          continue;
         }
       /* A copy that wipes itself: the body may hold a password. */
       body = signet_secret_bytes_new (state->body->data, state->body->len);
@@ -779,9 +807,26 @@ server_callback (SoupServer        *server,
         case ROUTE_SEAL:
           _signetd_http_handle_seal (self, msg, body);
           return;
+        case ROUTE_LOGS_UPLOAD:
+          _signetd_http_handle_logs_upload (self, msg, body);
+          return;
+        case ROUTE_LOGS_SEARCH:
+          _signetd_http_handle_logs_search (self, msg, body, query);
+          return;
+        case ROUTE_LOG_FETCH:
+          _signetd_http_handle_log_fetch (self, msg, body, path + strlen (routes[i].path), query);
+          return;
         default:
           g_assert_not_reached ();
         }
+    }
+  if (allow != NULL)
+    {
+      _signetd_http_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                   "method not allowed");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    allow);
+      return;
     }
   _signetd_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such endpoint");
 }
@@ -798,7 +843,7 @@ on_got_chunk (SoupServerMessage *msg,
 
   if (state == NULL || state->too_large)
     return;
-  if (len > SIGNETD_HTTP_MAX_BODY - state->body->len)
+  if (len > state->limit - state->body->len)
     {
       /* Stop keeping it; the handler answers 413. */
       state->too_large = TRUE;
@@ -822,6 +867,8 @@ on_got_headers (SoupServerMessage *msg,
 
   if (state == NULL)
     return;
+  state->limit = _signetd_http_body_limit (soup_server_message_get_method (msg),
+                                           g_uri_get_path (soup_server_message_get_uri (msg)));
   soup_message_headers_iter_init (&iter, headers);
   while (soup_message_headers_iter_next (&iter, &name, &value))
     total += strlen (name) + strlen (value) + 4;
@@ -831,14 +878,12 @@ on_got_headers (SoupServerMessage *msg,
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     {
       length = soup_message_headers_get_content_length (headers);
-      if (length > SIGNETD_HTTP_MAX_BODY)
+      if (length > (goffset) state->limit)
         {
           /* Answer before the body is read: libsoup skips reading a body
            * once the status is set here, and closes the connection. */
           state->too_large = TRUE;
-          _signetd_http_respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                                       "payload_too_large",
-                                       "the request body is larger than 64 KiB");
+          respond_too_large (msg, state->limit);
           soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                         "Connection", "close");
         }
@@ -854,6 +899,7 @@ on_request_started (SoupServer        *server,
 
   state->start_us = g_get_monotonic_time ();
   state->body = g_byte_array_new ();
+  state->limit = SIGNETD_HTTP_MAX_BODY;
   g_object_set_data_full (G_OBJECT (msg), REQUEST_STATE_KEY, state, request_state_free);
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), NULL);

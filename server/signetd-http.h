@@ -4,12 +4,19 @@
  *
  * Routes: POST /v1/login, /v1/step-up, /v1/refresh, /v1/logout;
  * GET /v1/trust, /v1/health; GET /v1/profiles and POST /v1/seal
- * (signetd-http-vault.c, once signetd_http_set_sealing () was called). Anything else under the server is 404
+ * (signetd-http-vault.c, once signetd_http_set_sealing () was called);
+ * POST /v1/logs, GET /v1/logs, GET /v1/logs/{id} (signetd-http-logs.c,
+ * once signetd_http_set_logs () was called). Anything else under the server is 404
  * not_found, a known path with another method 405 method_not_allowed.
+ *
+ * With an audit log (signetd_http_set_logs ()), every state-changing
+ * request and every sign-in failure is recorded (signetd-audit.h) before
+ * it is answered.
  *
  * Bounds: a request body is collected by this module (libsoup's own
  * accumulation is off) and refused with 413 payload_too_large as soon as
- * it passes SIGNETD_HTTP_MAX_BODY -- from the Content-Length before any
+ * it passes SIGNETD_HTTP_MAX_BODY (SIGNETD_LOGS_SEGMENT_MAX for POST
+ * /v1/logs) -- from the Content-Length before any
  * byte of it is read when there is one, else while it streams in, without
  * keeping more than the limit. Request headers are bounded in total
  * (SIGNETD_HTTP_MAX_HEADERS) and each PoP header by signet-pop.h's limits.
@@ -32,7 +39,9 @@
 
 #include "signetd-accounts.h"
 #include "signetd-config.h"
+#include "signetd-audit.h"
 #include "signetd-keys.h"
+#include "signetd-logs.h"
 #include "signetd-profiles.h"
 #include "signetd-seal.h"
 #include "signetd-store.h"
@@ -74,6 +83,13 @@ char        *signetd_http_listen (SignetdHttp      *self,
 void         signetd_http_set_sealing (SignetdHttp     *self,
                                        SignetdProfiles *profiles,
                                        SignetdSeal     *seal);
+
+/* Serve the /v1/logs routes with logs, and record the service's events
+ * in audit (both borrowed, must outlive the server; audit nullable).
+ * Without logs those routes answer 500. */
+void         signetd_http_set_logs (SignetdHttp     *self,
+                                    SignetdLogs     *logs,
+                                    SignetdAudit    *audit);
 
 /* Stop accepting and close the listening sockets. */
 void         signetd_http_stop   (SignetdHttp      *self);

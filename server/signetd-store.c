@@ -104,6 +104,60 @@ static const char * const migrations[] = {
   "  removed INTEGER"                         /* NULL: served; the row stays so versions only rise */
   ");"
   "CREATE INDEX profiles_model ON profiles (model);",
+
+  /* 2 → 3: event logs (docs/api.md, "Logs"): each session's K_0, the
+   * uploaded logs with their verifier state, segments, devices seen,
+   * refused segments kept as evidence; the service's own audit logs. */
+  "ALTER TABLE sessions ADD COLUMN log_key BLOB;"   /* nonce || AES-256-GCM(K_0), AAD log-key:SESSION */
+  "CREATE TABLE logs ("
+  "  id TEXT PRIMARY KEY,"                    /* a session id, or an audit log's id */
+  "  kind TEXT NOT NULL CHECK (kind IN ('session', 'service')),"
+  "  technician TEXT NOT NULL,"               /* the session's user; signetd for the service */
+  "  started INTEGER NOT NULL,"               /* record 0's time, seconds */
+  "  last_time INTEGER NOT NULL,"             /* the last record's time, seconds */
+  "  ended INTEGER,"                          /* session.end's time once verified complete */
+  "  records INTEGER NOT NULL DEFAULT 0,"     /* = next seq */
+  "  bytes INTEGER NOT NULL DEFAULT 0,"
+  "  head BLOB,"                              /* chain head (32 bytes) */
+  "  sealed_seq INTEGER NOT NULL DEFAULT -1,"
+  "  complete INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),"
+  "  state BLOB,"                             /* nonce || AES-256-GCM(verifier state), AAD log-state:ID */
+  "  file TEXT,"                              /* service logs: the file under DATA_DIR/audit */
+  "  log_key BLOB,"                           /* sealed K_0, AAD log-key:ID (sessions), audit-log-key:ID */
+  "  updated INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX logs_started ON logs (started, id);"
+  "CREATE INDEX logs_technician ON logs (technician);"
+  "CREATE TABLE log_segments ("
+  "  log_id TEXT NOT NULL REFERENCES logs (id) ON DELETE CASCADE,"
+  "  first_seq INTEGER NOT NULL,"
+  "  next_seq INTEGER NOT NULL,"
+  "  offset INTEGER NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  sha256 BLOB NOT NULL,"
+  "  head BLOB NOT NULL,"                     /* the chain head after it */
+  "  sealed_seq INTEGER NOT NULL,"            /* the last sealed seq after it */
+  "  received INTEGER NOT NULL,"
+  "  PRIMARY KEY (log_id, first_seq)"
+  ");"
+  "CREATE TABLE log_devices ("
+  "  log_id TEXT NOT NULL REFERENCES logs (id) ON DELETE CASCADE,"
+  "  device TEXT NOT NULL,"
+  "  PRIMARY KEY (log_id, device)"
+  ");"
+  "CREATE INDEX log_devices_device ON log_devices (device);"
+  "CREATE TABLE rejected_segments ("
+  "  id INTEGER PRIMARY KEY,"
+  "  log_id TEXT NOT NULL,"                   /* no foreign key: evidence outlives everything */
+  "  user TEXT,"
+  "  received INTEGER NOT NULL,"
+  "  status INTEGER NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  message TEXT NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  sha256 BLOB NOT NULL"
+  ");"
+  "CREATE INDEX rejected_segments_log ON rejected_segments (log_id);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SIGNETD_STORE_SCHEMA_VERSION);

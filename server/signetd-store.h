@@ -39,7 +39,7 @@ typedef enum {
 } SignetdStoreError;
 
 #define SIGNETD_STORE_FILE "signetd.db"
-#define SIGNETD_STORE_SCHEMA_VERSION 2
+#define SIGNETD_STORE_SCHEMA_VERSION 3
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 

@@ -35,6 +35,8 @@ signetd_issued_free (SignetdIssued *issued)
   g_free (issued->session);
   g_free (issued->scope);
   g_free (issued->role);
+  g_clear_pointer (&issued->cti, g_bytes_unref);
+  g_clear_pointer (&issued->log_key, g_bytes_unref);
   g_free (issued);
 }
 
@@ -157,6 +159,7 @@ issue_locked (SignetdTokens  *self,
   issued->session = g_strdup (session_id);
   issued->scope = g_strdup (signetd_role_get_scope (role));
   issued->role = g_strdup (signetd_role_to_string (role));
+  issued->cti = g_bytes_new (cti, sizeof cti);
   return g_steal_pointer (&issued);
 }
 
@@ -168,7 +171,11 @@ signetd_tokens_login (SignetdTokens  *self,
                       GError        **error)
 {
   g_autoptr(GBytes) pub = signet_key_get_public_bytes (pop_key);
+  g_autoptr(GBytes) log_key = NULL;
+  g_autoptr(GBytes) sealed_log_key = NULL;
+  g_autofree char *purpose = NULL;
   guint8 sid_bytes[SESSION_ID_LEN];
+  guint8 k0[SIGNETD_LOG_KEY_LEN];
   g_autofree char *sid = NULL;
   gint64 max_until = now + self->session_max;
   SignetdIssued *issued;
@@ -176,13 +183,21 @@ signetd_tokens_login (SignetdTokens  *self,
   if (!signet_random_fill (sid_bytes, sizeof sid_bytes, error))
     return NULL;
   sid = signet_base64url_encode (sid_bytes, sizeof sid_bytes);
+  if (!signet_random_fill (k0, sizeof k0, error))
+    return NULL;
+  log_key = signet_secret_bytes_new (k0, sizeof k0);
+  signet_secret_wipe (k0, sizeof k0);
+  purpose = g_strconcat ("log-key:", sid, NULL);
+  sealed_log_key = signetd_keys_seal (self->keys, purpose, log_key, error);
+  if (sealed_log_key == NULL)
+    return NULL;
 
   if (!signetd_store_begin (self->store, error))
     return NULL;
   if (!signetd_store_run (self->store, NULL, error,
-                          "INSERT INTO sessions (id, user_id, created, max_until, auth_time) "
-                          "VALUES (?, ?, ?, ?, ?)",
-                          "tiiii", sid, user->id, now, max_until, now) ||
+                          "INSERT INTO sessions (id, user_id, created, max_until, auth_time, "
+                          "log_key) VALUES (?, ?, ?, ?, ?, ?)",
+                          "tiiiiB", sid, user->id, now, max_until, now, sealed_log_key) ||
       (issued = issue_locked (self, sid, user->name, user->role,
                               g_bytes_get_data (pub, NULL), now, max_until, now,
                               error)) == NULL)
@@ -196,6 +211,7 @@ signetd_tokens_login (SignetdTokens  *self,
       signetd_issued_free (issued);
       return NULL;
     }
+  issued->log_key = g_steal_pointer (&log_key);
   return issued;
 }
 

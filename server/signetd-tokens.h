@@ -3,8 +3,11 @@
  * signetd-tokens.h: sessions, service tokens and proof of possession.
  *
  * A sign-in opens a session (id: 16 random bytes, base64url; created,
- * max_until = created + session_max, auth_time, revoked) and issues its
- * first token. A token is a CWT signed by the current authority key
+ * max_until = created + session_max, auth_time, revoked, log_key) and
+ * issues its first token. log_key is the K_0 of the session's event log
+ * (DESIGN §6): 32 random bytes, answered once at sign-in and kept sealed
+ * under the master key (purpose "log-key:SESSION") to verify the log's
+ * seals when it is uploaded; refresh and step-up do not change it. A token is a CWT signed by the current authority key
  * (docs/api.md): iss = the configured issuer, sub, aud "signet", iat, exp
  * = min (iat + lifetime, max_until), cti = 16 random bytes, cnf = the
  * client's PoP key, scope and role from the user's role, amr
@@ -45,6 +48,7 @@ typedef enum {
 
 #define SIGNETD_AUDIENCE "signet"
 #define SIGNETD_POP_MAX_SKEW 60
+#define SIGNETD_LOG_KEY_LEN 32
 
 typedef struct {
   char *token;          /* base64url */
@@ -53,6 +57,9 @@ typedef struct {
   char *session;
   char *scope;
   char *role;
+  GBytes *cti;          /* the token's id (16 bytes) */
+  GBytes *log_key;      /* login only (else NULL): the session's event-log K_0, 32
+                         * bytes, a wiping GBytes (docs/eventlog.md) */
 } SignetdIssued;
 
 void signetd_issued_free (SignetdIssued *issued);

@@ -7,6 +7,7 @@
 #
 #   test_api.py PATH/TO/signetd
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -65,8 +66,9 @@ try:
          "scope and role of a technician", c)
     t.ok(c["amr"] == ["pwd", "otp"] and c["auth_time"] == body["auth_time"] == c[6],
          "amr and auth_time", c)
-    t.ok(set(body) == {"token", "expires_at", "scope", "role", "auth_time", "session"},
-         "login response members", body)
+    t.ok(set(body) == {"token", "expires_at", "scope", "role", "auth_time", "session",
+                       "log_key"}, "login response members", body)
+    t.ok(len(unb64u(body["log_key"])) == 32, "log_key: 32 bytes, base64url", body)
 
     r, _ = srv.login("sam")
     c_sam = cbor2.loads(verify_sign1(authority, unb64u(r.json["token"]))[1])
@@ -102,6 +104,7 @@ try:
     t.ok(c2[7] != c[7] and c2["auth_time"] == c["auth_time"] and c2[8] == c[8]
          and r.json["session"] == body["session"], "refreshed token: new cti, same session, "
          "auth_time and cnf", c2)
+    t.ok("log_key" not in r.json, "refresh does not hand out the log key again", r.json)
     r = srv.request("POST", "/v1/refresh", raw=b"{}",
                     headers={"Authorization": "PoP " + tok, "Signet-PoP": proof})
     t.ok(r.status == 401 and r.error() == "unauthorized", "PoP replay: 401", r)
@@ -139,6 +142,7 @@ try:
                         body=('{"otp":"%s"}' % code_next).encode())
     t.ok(r.status == 200 and r.json["auth_time"] > body["auth_time"],
          "step-up with a fresh code: new auth_time", r)
+    t.ok(r.status == 200 and "log_key" not in r.json, "step-up keeps the session's log key", r)
     step_tok = r.json["token"] if r.status == 200 else tok
     r, _ = srv.pop_call(alice_key, step_tok, "/v1/step-up",
                         body=('{"otp":"%s"}' % code_next).encode())
@@ -224,6 +228,13 @@ try:
     bad_body["admin"] = True
     r = srv.request("POST", "/v1/login", bad_body)
     t.ok(r.status == 400 and r.error() == "invalid_request", "unknown member: 400", r)
+    # json-glib alone would keep the last "password"; the body is refused.
+    dup = ('{"username": "frank", "password": "not the password", "otp": "123456", '
+           '"pop_key": %s, "password": "%s"}'
+           % (json.dumps(good["pop_key"]), PASSWORD)).encode()
+    r = srv.request("POST", "/v1/login", raw=dup)
+    t.ok(r.status == 400 and r.error() == "invalid_request"
+         and "duplicate member" in r.json["message"], "duplicate \"password\": 400", r)
     bad_body = dict(good)
     del bad_body["otp"]
     r = srv.request("POST", "/v1/login", bad_body)
@@ -240,7 +251,7 @@ try:
     t.ok(r.status == 405 and r.error() == "method_not_allowed" and r.headers["Allow"] == "POST",
          "wrong method: 405 with Allow", r)
     r = srv.request("GET", "/v1/health", headers={"X-Big": "a" * 20000})
-    t.ok(r.status in (400, 413, 431) or r.status >= 400, "20 kB header refused", r)
+    t.ok(r.status == 400 and r.error() == "invalid_request", "20 kB header: 400", r)
 
     # -- the log holds no secret ------------------------------------------------
     rc = srv.stop()
