@@ -58,6 +58,18 @@ signetd_lockout_get_count (SignetdStore  *store,
   return get_counter (store, "user", user, out_count, &last, error);
 }
 
+/* When the next attempt may come: last_failure has a resolution of one
+ * second, so the failure happened somewhere in [last, last + 1), and the
+ * window ends a second later than last + backoff so that it is never
+ * shorter than the back-off (with whole seconds it could otherwise shrink
+ * to almost nothing). 0 when there is no back-off. */
+static gint64
+window_end (gint64 last,
+            gint64 backoff)
+{
+  return backoff > 0 ? last + 1 + backoff : 0;
+}
+
 gboolean
 signetd_lockout_check (SignetdStore                *store,
                        const SignetdLockoutPolicy  *policy,
@@ -84,15 +96,16 @@ signetd_lockout_check (SignetdStore                *store,
           *out_verdict = SIGNETD_LOCKOUT_LOCKED;
           return TRUE;
         }
-      wait = MAX (wait, last + signetd_lockout_backoff (count, policy->backoff_after,
-                                                        policy->backoff_max) - now);
+      wait = MAX (wait, window_end (last, signetd_lockout_backoff (count, policy->backoff_after,
+                                                                   policy->backoff_max)) - now);
     }
   if (address != NULL)
     {
       if (!get_counter (store, "address", address, &count, &last, error))
         return FALSE;
-      wait = MAX (wait, last + signetd_lockout_backoff (count, policy->address_backoff_after,
-                                                        policy->backoff_max) - now);
+      wait = MAX (wait, window_end (last,
+                                    signetd_lockout_backoff (count, policy->address_backoff_after,
+                                                             policy->backoff_max)) - now);
     }
   if (wait > 0)
     {

@@ -44,8 +44,14 @@ test_policy (void)
   g_assert_true (signetd_lockout_check (store, &policy, "bob", NULL, 1000, &verdict, &retry,
                                         &error));
   g_assert_cmpint (verdict, ==, SIGNETD_LOCKOUT_RATE_LIMITED);
-  g_assert_cmpint (retry, ==, 1);
+  /* The failures happened somewhere in second 1000: a 1 s back-off must
+   * still hold at 1001 (it could be 1000.99) and end by 1002. */
+  g_assert_cmpint (retry, ==, 2);
   g_assert_true (signetd_lockout_check (store, &policy, "bob", NULL, 1001, &verdict, &retry,
+                                        &error));
+  g_assert_cmpint (verdict, ==, SIGNETD_LOCKOUT_RATE_LIMITED);
+  g_assert_cmpint (retry, ==, 1);
+  g_assert_true (signetd_lockout_check (store, &policy, "bob", NULL, 1002, &verdict, &retry,
                                         &error));
   g_assert_cmpint (verdict, ==, SIGNETD_LOCKOUT_OK);
   /* Another name is not affected; the address is below its threshold. */
