@@ -502,6 +502,23 @@ print_enrolment (const char *uri,
   return SIGNETD_EXIT_OK;
 }
 
+/* End a listing: close the JSON array that was built alongside the text
+ * lines, and print it instead of them for --json. */
+static int
+finish_list (JsonBuilder *b,
+             gboolean     json)
+{
+  json_builder_end_array (b);
+  if (json)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = json_to_string (root, TRUE);
+
+      g_print ("%s\n", text);
+    }
+  return SIGNETD_EXIT_OK;
+}
+
 static int
 cmd_user (int    argc,
           char **argv)
@@ -586,15 +603,7 @@ cmd_user (int    argc,
             g_print ("%-24s %-10s %s%s\n", u->name, signetd_role_to_string (u->role),
                      u->disabled ? "disabled" : "enabled", locked ? " locked" : "");
         }
-      json_builder_end_array (b);
-      if (json)
-        {
-          g_autoptr(JsonNode) root = json_builder_get_root (b);
-          g_autofree char *text = json_to_string (root, TRUE);
-
-          g_print ("%s\n", text);
-        }
-      return SIGNETD_EXIT_OK;
+      return finish_list (b, json);
     }
 
   if (argc != 3)
@@ -918,15 +927,7 @@ cmd_secret (int    argc,
           json_builder_add_int_value (b, e->updated);
           json_builder_end_object (b);
         }
-      json_builder_end_array (b);
-      if (json)
-        {
-          g_autoptr(JsonNode) root = json_builder_get_root (b);
-          g_autofree char *text = json_to_string (root, TRUE);
-
-          g_print ("%s\n", text);
-        }
-      return SIGNETD_EXIT_OK;
+      return finish_list (b, json);
     }
   if (argc != 3)
     return usage_error (octx, "expected: secret set|delete NAME");
@@ -1014,15 +1015,7 @@ cmd_profile (int    argc,
                      p->critical ? "critical " : "", p->fields->len,
                      p->fields->len == 1 ? "" : "s");
         }
-      json_builder_end_array (b);
-      if (json)
-        {
-          g_autoptr(JsonNode) root = json_builder_get_root (b);
-          g_autofree char *text = json_to_string (root, TRUE);
-
-          g_print ("%s\n", text);
-        }
-      return SIGNETD_EXIT_OK;
+      return finish_list (b, json);
     }
   if (argc != 3)
     return usage_error (octx, "expected: profile add FILE.json | profile remove ID");

@@ -531,6 +531,28 @@ respond_reissue_error (SoupServerMessage *msg,
     _signetd_http_respond_internal (msg, error);
 }
 
+/* The end of step-up and refresh: the error, or the audit record (written
+ * before the answer) and the new token. */
+static void
+finish_reissue (SignetdHttp       *self,
+                SoupServerMessage *msg,
+                SignetdCaller     *caller,
+                SignetdIssued     *issued,
+                const GError      *error,
+                const char        *event)
+{
+  if (issued == NULL)
+    {
+      respond_reissue_error (msg, error);
+      return;
+    }
+  if (!_signetd_http_audit (self, msg, event, NULL, "ttxi",
+                            "user", caller->user, "session", caller->session,
+                            "cti", issued->cti, "exp", issued->expires_at))
+    return;
+  respond_issued (msg, issued);
+}
+
 static void
 handle_step_up (SignetdHttp       *self,
                 SoupServerMessage *msg,
@@ -606,16 +628,7 @@ handle_step_up (SignetdHttp       *self,
       return;
     }
   issued = signetd_tokens_step_up (self->tokens, caller, now, &error);
-  if (issued == NULL)
-    {
-      respond_reissue_error (msg, error);
-      return;
-    }
-  if (!_signetd_http_audit (self, msg, "token.step-up", NULL, "ttxi",
-                            "user", caller->user, "session", caller->session,
-                            "cti", issued->cti, "exp", issued->expires_at))
-    return;
-  respond_issued (msg, issued);
+  finish_reissue (self, msg, caller, issued, error, "token.step-up");
 }
 
 static void
@@ -633,16 +646,7 @@ handle_refresh (SignetdHttp       *self,
   if (caller == NULL || !_signetd_http_parse_body (msg, body, NULL, 0, &parser, &obj))
     return;
   issued = signetd_tokens_refresh (self->tokens, caller, _signetd_http_now_seconds (), &error);
-  if (issued == NULL)
-    {
-      respond_reissue_error (msg, error);
-      return;
-    }
-  if (!_signetd_http_audit (self, msg, "token.refresh", NULL, "ttxi",
-                            "user", caller->user, "session", caller->session,
-                            "cti", issued->cti, "exp", issued->expires_at))
-    return;
-  respond_issued (msg, issued);
+  finish_reissue (self, msg, caller, issued, error, "token.refresh");
 }
 
 static void
