@@ -873,6 +873,8 @@ struct _SignetEventLog {
   int fd;                  /* -1 when closed or in memory */
   GByteArray *memory;      /* the log of a log in memory */
   guint64 length;          /* bytes on stable storage */
+  guint64 written;         /* bytes written (> length while a sync is deferred) */
+  gboolean defer_sync;
 
   char *actor;
   char *session_id;
@@ -967,9 +969,31 @@ put_record (sp_cbor_writer *w,
   sp_cbor_put_bytes (w, prev_hash, SIGNET_EVENT_LOG_HASH_LEN);
 }
 
-/* Write buf[0..len) after the durable part and make it durable. On any
- * failure the file is cut back to its durable length -- a reader must
- * never find half a record -- and the log is broken. */
+/* The log is broken: cut the file back to its durable length (a reader
+ * must never find half a record, nor a record whose step was never
+ * reported done) and say why. */
+static gboolean
+fail_io (SignetEventLog  *self,
+         int              saved,
+         const char      *what,
+         GError         **error)
+{
+  self->broken = TRUE;
+  /* Best effort: after a failed write or sync the file's state is not
+   * known; cutting it back and syncing again is all that can be done.
+   * The log stays broken either way (no retry after a failed fsync: the
+   * kernel may have dropped the dirty pages). */
+  if (ftruncate (self->fd, (off_t) self->length) == 0)
+    (void) fdatasync (self->fd);
+  self->written = self->length;
+  g_set_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_IO,
+               "Event log %s: %s record %" G_GUINT64_FORMAT " failed: %s",
+               self->path, what, self->next_seq, g_strerror (saved));
+  return FALSE;
+}
+
+/* Write buf[0..len) after what is written and, unless the sync is
+ * deferred, make it durable. On any failure the log is broken. */
 static gboolean
 commit_bytes (SignetEventLog  *self,
               const guint8    *buf,
@@ -977,12 +1001,12 @@ commit_bytes (SignetEventLog  *self,
               GError         **error)
 {
   gsize done = 0;
-  int saved;
 
   if (self->memory != NULL)
     {
       g_byte_array_append (self->memory, buf, len);
       self->length += len;
+      self->written = self->length;
       return TRUE;
     }
 
@@ -993,32 +1017,42 @@ commit_bytes (SignetEventLog  *self,
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        {
-          saved = n < 0 ? errno : ENOSPC;
-          goto fail;
-        }
+        return fail_io (self, n < 0 ? errno : ENOSPC, "writing", error);
       done += (gsize) n;
     }
-  if (fdatasync (self->fd) != 0)
-    {
-      saved = errno;
-      goto fail;
-    }
-  self->length += len;
-  return TRUE;
+  self->written += len;
+  if (self->defer_sync)
+    return TRUE;
+  return signet_event_log_sync (self, error);
+}
 
-fail:
-  self->broken = TRUE;
-  /* Best effort: after a failed write or sync the file's state is not
-   * known; cutting it back and syncing again is all that can be done.
-   * The log stays broken either way (no retry after a failed fsync: the
-   * kernel may have dropped the dirty pages). */
-  if (ftruncate (self->fd, (off_t) self->length) == 0)
-    (void) fdatasync (self->fd);
-  g_set_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_IO,
-               "Event log %s: writing record %" G_GUINT64_FORMAT " failed: %s",
-               self->path, self->next_seq, g_strerror (saved));
-  return FALSE;
+void
+signet_event_log_set_defer_sync (SignetEventLog *self,
+                                 gboolean        defer)
+{
+  g_return_if_fail (SIGNET_IS_EVENT_LOG (self));
+  self->defer_sync = defer;
+}
+
+gboolean
+signet_event_log_sync (SignetEventLog  *self,
+                       GError         **error)
+{
+  g_return_val_if_fail (SIGNET_IS_EVENT_LOG (self), FALSE);
+
+  if (self->broken)
+    {
+      g_set_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_BROKEN,
+                   "Event log %s: a write failed earlier; records since its last durable "
+                   "one were lost", self->path != NULL ? self->path : "(memory)");
+      return FALSE;
+    }
+  if (self->memory != NULL || self->fd < 0 || self->written == self->length)
+    return TRUE;
+  if (fdatasync (self->fd) != 0)
+    return fail_io (self, errno, "syncing up to", error);
+  self->length = self->written;
+  return TRUE;
 }
 
 static gboolean
@@ -1424,6 +1458,7 @@ signet_event_log_close_session (SignetEventLog  *self,
 
   if (!check_writable (self, error))
     return FALSE;
+  self->defer_sync = FALSE;
   if (!write_record (self, SIGNET_EVENT_TYPE_SESSION_END, NULL, empty_map,
                      sizeof empty_map, TRUE, error))
     return FALSE;

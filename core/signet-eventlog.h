@@ -176,6 +176,17 @@ gboolean        signet_event_log_append_cbor     (SignetEventLog   *self,
                                                   GBytes           *data_map,
                                                   GError          **error);
 
+/* Group commit (signetd): with defer on, append and seal write their
+ * bytes but leave them to signet_event_log_sync(), which makes everything
+ * written so far durable with one fdatasync; only then may the caller
+ * report any of those steps done. If the sync fails, the file is cut back
+ * to its last durable length and the log is BROKEN: every step since
+ * that sync must be reported failed. Off by default; close always syncs. */
+void            signet_event_log_set_defer_sync  (SignetEventLog   *self,
+                                                  gboolean          defer);
+gboolean        signet_event_log_sync            (SignetEventLog   *self,
+                                                  GError          **error);
+
 /* Seal now if records are waiting for a seal (no-op otherwise): before
  * uploading a segment, so that the service receives only sealed records. */
 gboolean        signet_event_log_seal            (SignetEventLog   *self,

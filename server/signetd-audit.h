@@ -16,9 +16,9 @@
  * The actor of every record is "signetd". Record 1 is "audit.start"
  * {"writer", "pid", "version"}; the last are session.end and the final
  * seal (signetd_audit_close()). Each record is on stable storage
- * (write + fdatasync) when signetd_audit_record() returns TRUE: callers
- * answer a state-changing request only afterwards, and answer 500 if it
- * failed (the log is then broken and refuses every later record, so the
+ * (write + fdatasync) when signetd_audit_record() returns TRUE -- or, in
+ * group commit, when the next signetd_audit_sync() does: callers answer a
+ * state-changing request only afterwards, and answer 500 if it failed (the log is then broken and refuses every later record, so the
  * service fails closed rather than act without a record).
  *
  * What goes in: names, ids, reasons, counts, digests -- never a password,
@@ -82,6 +82,16 @@ gboolean      signetd_audit_record_valist (SignetdAudit  *self,
                                            GError       **error,
                                            const char    *fmt,
                                            va_list        ap);
+
+/* Group commit (signetd serve): records are written at once but made
+ * durable together by signetd_audit_sync(), which the server calls
+ * before it answers any request whose record is among them (and answers
+ * 500 to all of them if it fails). Off: each record is durable when
+ * signetd_audit_record() returns. */
+void          signetd_audit_set_group_commit (SignetdAudit *self,
+                                              gboolean      group);
+gboolean      signetd_audit_sync        (SignetdAudit  *self,
+                                         GError       **error);
 
 /* Seal what is not sealed yet (before the log is read for review). */
 gboolean      signetd_audit_seal        (SignetdAudit  *self,

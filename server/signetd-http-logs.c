@@ -22,8 +22,12 @@ signetd_http_set_logs (SignetdHttp  *self,
                        SignetdLogs  *logs,
                        SignetdAudit *audit)
 {
+  /* What the old audit log holds must be durable before it goes. */
+  _signetd_http_group_commit (self);
+  signetd_audit_set_group_commit (self->audit, FALSE);
   self->logs = logs;
   self->audit = audit;
+  signetd_audit_set_group_commit (self->audit, TRUE);
 }
 
 gsize

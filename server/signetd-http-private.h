@@ -30,6 +30,12 @@ struct _SignetdHttp {
   SignetdLogs *logs;           /* borrowed, nullable */
   SignetdAudit *audit;         /* borrowed, nullable: nothing is recorded */
   SignetdLockoutPolicy policy;
+
+  /* Group commit (signetd-store.h): requests answered while the group is
+   * open wait, paused, until it commits. */
+  GPtrArray *held;             /* SoupServerMessage *, answered, paused */
+  gint64 group_started_us;
+  guint group_idle;            /* commits the group once the loop is idle */
 };
 
 /* A body's members: signetd-json's spec, under the handlers' names. */
@@ -48,6 +54,9 @@ void           _signetd_http_respond_error       (SoupServerMessage *msg,
                                                   guint              status,
                                                   const char        *code,
                                                   const char        *message);
+/* Commit the open group (if any) and release the answers it held; on
+ * failure each becomes a 500. */
+void _signetd_http_group_commit (SignetdHttp *self);
 /* 500 internal_error; error (nullable) goes to the log only. */
 void           _signetd_http_respond_internal    (SoupServerMessage *msg,
                                                   const GError      *error);

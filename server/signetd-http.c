@@ -32,6 +32,7 @@ typedef struct {
   gboolean too_large;
   gboolean headers_too_large;
   char *user;              /* for the access log, once known */
+  gboolean async;          /* its handler answers later (and paused it) */
 } RequestState;
 
 static void
@@ -275,6 +276,102 @@ typedef struct {
   gboolean password_ok;
 } LoginJob;
 
+/* ---- group commit ------------------------------------------------------- */
+
+/* A group is committed when the main loop has nothing else to do, or
+ * before a request would join a group that is already this large or old:
+ * under a steady stream of requests the loop is never idle, and an answer
+ * must not wait for long. */
+#define GROUP_MAX_REQUESTS 64
+#define GROUP_MAX_AGE_US 20000
+
+void
+_signetd_http_group_commit (SignetdHttp *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  gboolean ok;
+
+  g_clear_handle_id (&self->group_idle, g_source_remove);
+  if (!signetd_store_in_group (self->store))
+    return;
+  /* The audit records first: a state change is never durable without
+   * its record (a record of a change that then failed to commit is
+   * possible, and says so by the 500 that follows it in the access log). */
+  ok = signetd_audit_sync (self->audit, &error);
+  if (ok)
+    ok = signetd_store_group_commit (self->store, &error);
+  else
+    signetd_store_group_rollback (self->store);
+  if (!ok)
+    g_warning ("group commit of %u requests failed: %s", self->held->len, error->message);
+
+  held = g_steal_pointer (&self->held);
+  self->held = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < held->len; i++)
+    {
+      SoupServerMessage *msg = g_ptr_array_index (held, i);
+
+      if (!ok)
+        _signetd_http_respond_internal (msg, NULL);
+      soup_server_message_unpause (msg);
+    }
+}
+
+static gboolean
+group_idle_cb (gpointer data)
+{
+  SignetdHttp *self = data;
+
+  self->group_idle = 0;
+  _signetd_http_group_commit (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Run what follows inside the open group (or a new one). FALSE if no
+ * group can be opened; msg has its 500 then. */
+static gboolean
+group_join (SignetdHttp       *self,
+            SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (signetd_store_in_group (self->store) &&
+      (self->held->len >= GROUP_MAX_REQUESTS ||
+       g_get_monotonic_time () - self->group_started_us >= GROUP_MAX_AGE_US))
+    _signetd_http_group_commit (self);
+  if (signetd_store_in_group (self->store))
+    return TRUE;
+  if (!signetd_store_group_begin (self->store, &error))
+    {
+      _signetd_http_respond_internal (msg, error);
+      return FALSE;
+    }
+  self->group_started_us = g_get_monotonic_time ();
+  self->group_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, group_idle_cb, self, NULL);
+  return TRUE;
+}
+
+/* msg is answered: hold the answer until the group commits. paused: the
+ * message is paused already (an async handler). */
+static void
+group_hold (SignetdHttp       *self,
+            SoupServerMessage *msg,
+            gboolean           paused)
+{
+  if (!signetd_store_in_group (self->store))
+    {
+      if (paused)
+        soup_server_message_unpause (msg);
+      return;
+    }
+  if (!paused)
+    soup_server_message_pause (msg);
+  g_ptr_array_add (self->held, g_object_ref (msg));
+}
+
+/* ---- sign-in ------------------------------------------------------------ */
+
 static void
 login_job_free (LoginJob *job)
 {
@@ -373,8 +470,9 @@ login_verify_done (GObject      *source,
   GTask *task = G_TASK (result);
   LoginJob *job = g_task_get_task_data (task);
 
-  login_finish (self, job);
-  soup_server_message_unpause (job->msg);
+  if (group_join (self, job->msg))
+    login_finish (self, job);
+  group_hold (self, job->msg, TRUE);
 }
 
 static void
@@ -473,6 +571,7 @@ handle_login (SignetdHttp       *self,
   job->password = g_strdup (string_member (obj, "password"));
   job->otp = g_strdup (string_member (obj, "otp"));
 
+  get_state (msg)->async = TRUE;
   soup_server_message_pause (msg);
   g_task_run_in_thread (task, login_verify_thread);
 }
@@ -743,13 +842,11 @@ static const struct {
 };
 
 static void
-server_callback (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
+dispatch (SignetdHttp       *self,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query)
 {
-  SignetdHttp *self = user_data;
   RequestState *state = get_state (msg);
   const char *method = soup_server_message_get_method (msg);
   g_autoptr(GBytes) body = NULL;
@@ -833,6 +930,23 @@ server_callback (SoupServer        *server,
       return;
     }
   _signetd_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such endpoint");
+}
+
+static void
+server_callback (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  SignetdHttp *self = user_data;
+  RequestState *state = get_state (msg);
+
+  if (!group_join (self, msg))
+    return;
+  dispatch (self, msg, path, query);
+  if (state == NULL || !state->async)
+    group_hold (self, msg, FALSE);
 }
 
 /* ---- bounds and the access log ------------------------------------------ */
@@ -963,9 +1077,11 @@ signetd_http_finalize (GObject *object)
 {
   SignetdHttp *self = SIGNETD_HTTP (object);
 
+  _signetd_http_group_commit (self);
   if (self->server != NULL)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
   G_OBJECT_CLASS (signetd_http_parent_class)->finalize (object);
 }
 
@@ -978,6 +1094,7 @@ signetd_http_class_init (SignetdHttpClass *klass)
 static void
 signetd_http_init (SignetdHttp *self)
 {
+  self->held = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 SignetdHttp *
@@ -1075,6 +1192,7 @@ signetd_http_set_sealing (SignetdHttp     *self,
 void
 signetd_http_stop (SignetdHttp *self)
 {
+  _signetd_http_group_commit (self);
   if (self->server != NULL)
     soup_server_disconnect (self->server);
 }

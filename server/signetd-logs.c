@@ -194,7 +194,7 @@ load_stored (SignetdLogs  *self,
     return FALSE;
   if (r == 0)
     {
-      g_clear_pointer (&stmt, sqlite3_finalize);
+      g_clear_pointer (&stmt, signetd_store_release);
       stmt = signetd_store_prepare (self->store, "SELECT log_key FROM sessions WHERE id = ?",
                                     error);
       if (stmt == NULL || !signetd_store_bind (self->store, stmt, error, "t", session) ||

@@ -8,7 +8,17 @@
 
 struct _SignetdStore {
   sqlite3 *db;
+  GHashTable *stmts;        /* SQL text (owned) -> idle sqlite3_stmt * */
+  gboolean in_group;        /* a group transaction is open */
+  guint savepoints;         /* signetd_store_begin() depth inside it */
 };
+
+/* Each connection's store, so that signetd_store_release() can find the
+ * statement cache of a statement's connection. */
+G_LOCK_DEFINE_STATIC (stores);
+static GHashTable *stores;  /* sqlite3 * -> SignetdStore * */
+
+#define STMT_CACHE_MAX 128
 
 G_DEFINE_QUARK (signetd-store-error-quark, signetd_store_error)
 
@@ -206,8 +216,15 @@ signetd_store_prepare (SignetdStore  *self,
                        GError       **error)
 {
   sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  gpointer key = NULL;
+  int rc;
 
+  if (g_hash_table_steal_extended (self->stmts, sql, &key, (gpointer *) &stmt))
+    {
+      g_free (key);
+      return stmt;
+    }
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
       sqlite3_finalize (stmt);
@@ -215,6 +232,32 @@ signetd_store_prepare (SignetdStore  *self,
       return NULL;
     }
   return stmt;
+}
+
+void
+signetd_store_release (sqlite3_stmt *stmt)
+{
+  SignetdStore *self = NULL;
+  const char *sql;
+
+  if (stmt == NULL)
+    return;
+  G_LOCK (stores);
+  if (stores != NULL)
+    self = g_hash_table_lookup (stores, sqlite3_db_handle (stmt));
+  G_UNLOCK (stores);
+
+  sql = sqlite3_sql (stmt);
+  if (self == NULL || sql == NULL || g_hash_table_size (self->stmts) >= STMT_CACHE_MAX ||
+      g_hash_table_contains (self->stmts, sql))
+    {
+      sqlite3_finalize (stmt);
+      return;
+    }
+  /* Its result code was reported by the step that failed, if any. */
+  (void) sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
 }
 
 static gboolean
@@ -354,7 +397,7 @@ run_script (SignetdStore  *self,
 
   while (tail != NULL && *tail != '\0')
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
+      sqlite3_stmt *stmt = NULL;
       const char *next = NULL;
       int rc = sqlite3_prepare_v2 (self->db, tail, -1, &stmt, &next);
 
@@ -364,6 +407,7 @@ run_script (SignetdStore  *self,
         {
           while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
             ;
+          sqlite3_finalize (stmt);
           if (rc != SQLITE_DONE)
             return signetd_store_set_error (self, rc, "migration", error);
         }
@@ -376,14 +420,25 @@ gboolean
 signetd_store_begin (SignetdStore  *self,
                      GError       **error)
 {
-  return signetd_store_run (self, NULL, error, "BEGIN IMMEDIATE", NULL);
+  if (!self->in_group)
+    return signetd_store_run (self, NULL, error, "BEGIN IMMEDIATE", NULL);
+  if (!signetd_store_run (self, NULL, error, "SAVEPOINT op", NULL))
+    return FALSE;
+  self->savepoints++;
+  return TRUE;
 }
 
 gboolean
 signetd_store_commit (SignetdStore  *self,
                       GError       **error)
 {
-  return signetd_store_run (self, NULL, error, "COMMIT", NULL);
+  if (!self->in_group)
+    return signetd_store_run (self, NULL, error, "COMMIT", NULL);
+  g_return_val_if_fail (self->savepoints > 0, FALSE);
+  if (!signetd_store_run (self, NULL, error, "RELEASE op", NULL))
+    return FALSE;
+  self->savepoints--;
+  return TRUE;
 }
 
 void
@@ -392,9 +447,75 @@ signetd_store_rollback (SignetdStore *self)
   g_autoptr(GError) local_error = NULL;
 
   if (sqlite3_get_autocommit (self->db))
+    {
+      /* SQLite rolled the whole transaction back itself (an I/O error,
+       * a full disk): the group is lost; signetd_store_group_commit()
+       * will say so. */
+      self->savepoints = 0;
+      return;
+    }
+  if (!self->in_group)
+    {
+      if (!signetd_store_run (self, NULL, &local_error, "ROLLBACK", NULL))
+        g_warning ("%s", local_error->message);
+      return;
+    }
+  if (self->savepoints == 0)
     return;
-  if (!signetd_store_run (self, NULL, &local_error, "ROLLBACK", NULL))
+  /* ROLLBACK TO keeps the savepoint open; RELEASE ends it. */
+  if (!signetd_store_run (self, NULL, &local_error, "ROLLBACK TO op", NULL) ||
+      !signetd_store_run (self, NULL, &local_error, "RELEASE op", NULL))
     g_warning ("%s", local_error->message);
+  self->savepoints--;
+}
+
+gboolean
+signetd_store_group_begin (SignetdStore  *self,
+                           GError       **error)
+{
+  g_return_val_if_fail (!self->in_group, FALSE);
+  if (!signetd_store_run (self, NULL, error, "BEGIN IMMEDIATE", NULL))
+    return FALSE;
+  self->in_group = TRUE;
+  self->savepoints = 0;
+  return TRUE;
+}
+
+gboolean
+signetd_store_in_group (SignetdStore *self)
+{
+  return self->in_group;
+}
+
+gboolean
+signetd_store_group_commit (SignetdStore  *self,
+                            GError       **error)
+{
+  g_return_val_if_fail (self->in_group, FALSE);
+  g_warn_if_fail (self->savepoints == 0);
+  self->in_group = FALSE;
+  self->savepoints = 0;
+  if (sqlite3_get_autocommit (self->db))
+    {
+      g_set_error_literal (error, SIGNETD_STORE_ERROR, SIGNETD_STORE_ERROR_IO,
+                           "database: the group transaction was rolled back by an error");
+      return FALSE;
+    }
+  if (!signetd_store_run (self, NULL, error, "COMMIT", NULL))
+    {
+      signetd_store_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+signetd_store_group_rollback (SignetdStore *self)
+{
+  g_return_if_fail (self->in_group);
+  self->in_group = FALSE;
+  self->savepoints = 0;
+  signetd_store_rollback (self);
 }
 
 GBytes *
@@ -509,6 +630,7 @@ signetd_store_open (const char  *path,
   gboolean memory = g_str_equal (path, ":memory:");
   int rc;
 
+  self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (create)
     flags |= SQLITE_OPEN_CREATE;
   rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
@@ -517,6 +639,11 @@ signetd_store_open (const char  *path,
       signetd_store_set_error (self, rc, path, error);
       return NULL;
     }
+  G_LOCK (stores);
+  if (stores == NULL)
+    stores = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (stores, self->db, self);
+  G_UNLOCK (stores);
   sqlite3_extended_result_codes (self->db, 1);
 
   /* The busy timeout first: the WAL switch itself may wait for a lock. */
@@ -536,8 +663,19 @@ signetd_store_open (const char  *path,
 void
 signetd_store_free (SignetdStore *self)
 {
+  GHashTableIter iter;
+  gpointer stmt;
+
   if (self == NULL)
     return;
+  G_LOCK (stores);
+  if (stores != NULL && self->db != NULL)
+    g_hash_table_remove (stores, self->db);
+  G_UNLOCK (stores);
+  g_hash_table_iter_init (&iter, self->stmts);
+  while (g_hash_table_iter_next (&iter, NULL, &stmt))
+    sqlite3_finalize (stmt);
+  g_hash_table_destroy (self->stmts);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_free (self);

@@ -4,7 +4,7 @@
  *
  * One connection per process (the server and each admin command open
  * their own; WAL and a busy timeout make that safe), used from one thread
- * only: the main loop's. Foreign keys are on, every write that spans
+ * only: the main loop's. Prepared statements are cached per connection. Foreign keys are on, every write that spans
  * several rows runs in a transaction, and SQL reaches SQLite only as
  * prepared statements with bound parameters -- never as text built from
  * input.
@@ -41,7 +41,12 @@ typedef enum {
 #define SIGNETD_STORE_FILE "signetd.db"
 #define SIGNETD_STORE_SCHEMA_VERSION 3
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+/* Give a statement of signetd_store_prepare() back: reset, its bindings
+ * cleared and kept for the next prepare of the same SQL (statements are
+ * parsed once per connection), or finalized. */
+void signetd_store_release (sqlite3_stmt *stmt);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, signetd_store_release)
 
 typedef struct _SignetdStore SignetdStore;
 
@@ -67,7 +72,10 @@ gboolean      signetd_store_set_error  (SignetdStore  *self,
                                         const char    *what,
                                         GError       **error);
 
-/* Prepare one statement. Returns: (transfer full) (nullable) */
+/* Prepare one statement, or take the cached one for the same SQL; give it
+ * back with signetd_store_release() (g_autoptr does). A statement taken
+ * and not yet given back is never handed out twice.
+ * Returns: (transfer full) (nullable) */
 sqlite3_stmt *signetd_store_prepare    (SignetdStore  *self,
                                         const char    *sql,
                                         GError       **error);
@@ -97,12 +105,29 @@ gboolean      signetd_store_run        (SignetdStore  *self,
                                         ...);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails loudly: it
- * runs on error paths). */
+ * runs on error paths). Inside a group (below) they are SAVEPOINT /
+ * RELEASE / ROLLBACK TO + RELEASE: one operation's writes still stand or
+ * fall together, and become durable with the group. */
 gboolean      signetd_store_begin      (SignetdStore  *self,
                                         GError       **error);
 gboolean      signetd_store_commit     (SignetdStore  *self,
                                         GError       **error);
 void          signetd_store_rollback   (SignetdStore  *self);
+
+/* Group commit. signetd serve opens one group transaction, runs every
+ * request that arrives meanwhile inside it (each operation as a savepoint,
+ * and single statements in it too), and commits the group -- one fsync
+ * for all -- before it answers any of those requests. An answer thus never
+ * gets ahead of the durability of what it reports; the fsync is shared
+ * instead of paid per request (docs/operations.md, Performance).
+ * group_commit fails (and rolls back) if SQLite already rolled the group
+ * back after an error; then none of its writes happened. */
+gboolean      signetd_store_group_begin    (SignetdStore  *self,
+                                            GError       **error);
+gboolean      signetd_store_group_commit   (SignetdStore  *self,
+                                            GError       **error);
+void          signetd_store_group_rollback (SignetdStore  *self);
+gboolean      signetd_store_in_group       (SignetdStore  *self);
 
 /* A column as a GBytes (NULL for SQL NULL). Returns: (transfer full) */
 GBytes       *signetd_store_column_bytes (sqlite3_stmt *stmt,

@@ -2,14 +2,15 @@
 /*
  * signetd-tokens.h: sessions, service tokens and proof of possession.
  *
- * A sign-in opens a session (id: 16 random bytes, base64url; created,
+ * A sign-in opens a session (id: 16 bytes, 48 bits of milliseconds then
+ * 80 random bits, base64url; created,
  * max_until = created + session_max, auth_time, revoked, log_key) and
  * issues its first token. log_key is the K_0 of the session's event log
  * (DESIGN §6): 32 random bytes, answered once at sign-in and kept sealed
  * under the master key (purpose "log-key:SESSION") to verify the log's
  * seals when it is uploaded; refresh and step-up do not change it. A token is a CWT signed by the current authority key
  * (docs/api.md): iss = the configured issuer, sub, aud "signet", iat, exp
- * = min (iat + lifetime, max_until), cti = 16 random bytes, cnf = the
+ * = min (iat + lifetime, max_until), cti = 16 bytes made like a session id, cnf = the
  * client's PoP key, scope and role from the user's role, amr
  * ["pwd", "otp"], auth_time. Each token's cti is stored with its session,
  * so revoking the session revokes it.
