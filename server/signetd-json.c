@@ -71,9 +71,9 @@ read_hex4 (Scanner *s,
 /* A string at pos (on its opening quote). If name is not NULL, it is a
  * member name and its decoded text is appended to name. Unpaired surrogates
  * are refused everywhere (json-glib 1.6 has no defined answer for them), and
- * \u0000 in a name: json-glib cuts names at a NUL, so "a\u0000x" would be
- * member "a" -- a duplicate the comparison here would miss. (In a value it
- * stays as json-glib has always read it: the string ends there.) */
+ * so is \u0000: json-glib cuts strings at a NUL, so the name "a\u0000x"
+ * would be member "a" -- a duplicate the comparison here would miss -- and
+ * the value "alice\u0000x" would silently be "alice". */
 static gboolean
 scan_string (Scanner  *s,
              GString  *name,
@@ -115,7 +115,7 @@ scan_string (Scanner  *s,
           {
             gunichar u, lo;
 
-            if (!read_hex4 (s, &u) || (u == 0 && name != NULL) ||
+            if (!read_hex4 (s, &u) || u == 0 ||
                 (u >= 0xDC00 && u <= 0xDFFF))
               return malformed (error);
             if (u >= 0xD800 && u <= 0xDBFF)
@@ -334,7 +334,7 @@ scan_value (Scanner  *s,
  * Checks that @data is one JSON text (RFC 8259) in UTF-8, nested at most
  * %SIGNETD_JSON_MAX_DEPTH deep, with at most %SIGNETD_JSON_MAX_MEMBERS
  * members, no two members of one object with the same name (compared after
- * unescaping), no unpaired surrogate escape and no `\u0000` in a name.
+ * unescaping), no unpaired surrogate escape and no `\u0000` anywhere.
  *
  * Returns: %TRUE if so; otherwise %FALSE with @error set
  *   (%SIGNETD_JSON_ERROR_MALFORMED, _TOO_DEEP, _TOO_MANY_MEMBERS or
