@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "signet-base64url.h"
 #include "signet-crypto.h"
@@ -18,7 +19,24 @@ struct _SignetdLogs {
   SignetdKeys *keys;     /* borrowed */
   char *data_dir;
   char *live_audit;
+  /* Verdicts of service logs, by id, while their files do not change:
+   * a search lists them all and must not re-verify every file each time. */
+  GHashTable *verdicts;  /* id -> ServiceVerdict */
 };
+
+/* The file as it was verified: any write changes its size or ctime (which
+ * no one can set back, unlike mtime). */
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  goffset size;
+  gint64 mtime_ns;
+  gint64 ctime_ns;
+  SignetdLogOutcome outcome;
+  guint64 records;
+  gint64 ended;
+  gint64 last_time;      /* seconds; -1 without records */
+} ServiceVerdict;
 
 G_DEFINE_QUARK (signetd-logs-error-quark, signetd_logs_error)
 
@@ -97,6 +115,7 @@ signetd_logs_new (SignetdStore *store,
   self->store = store;
   self->keys = keys;
   self->data_dir = g_strdup (data_dir);
+  self->verdicts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -107,6 +126,7 @@ signetd_logs_free (SignetdLogs *self)
     return;
   g_free (self->live_audit);
   g_free (self->data_dir);
+  g_clear_pointer (&self->verdicts, g_hash_table_unref);
   g_free (self);
 }
 
@@ -695,6 +715,30 @@ open_k0 (SignetdLogs  *self,
 /* A summary of the row stmt is on. For a service log the file is
  * verified (its records are not in the database): *out_log and
  * *out_result (nullable) receive its bytes and verdict. */
+static gboolean
+stat_verdict (const char     *path,
+              ServiceVerdict *v)
+{
+  struct stat st;
+
+  if (path == NULL || stat (path, &st) != 0)
+    return FALSE;
+  v->dev = st.st_dev;
+  v->ino = st.st_ino;
+  v->size = st.st_size;
+  v->mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+  v->ctime_ns = (gint64) st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_ctim.tv_nsec;
+  return TRUE;
+}
+
+static gboolean
+same_file (const ServiceVerdict *a,
+           const ServiceVerdict *b)
+{
+  return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+         a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
 static SignetdLogSummary *
 summarize (SignetdLogs           *self,
            sqlite3_stmt          *stmt,
@@ -702,6 +746,7 @@ summarize (SignetdLogs           *self,
            gint64                 now,
            GBytes               **out_log,
            SignetEventLogResult **out_result,
+           gint64                *out_last_time,
            guint                 *out_rejected,
            GError               **error)
 {
@@ -722,16 +767,33 @@ summarize (SignetdLogs           *self,
       g_autofree char *file = signetd_store_column_text (stmt, 7);
       g_autofree char *path = NULL;
       g_autoptr(GBytes) sealed = signetd_store_column_bytes (stmt, 8);
-      g_autoptr(GBytes) k0 = open_k0 (self, s->kind, s->id, sealed, error);
+      g_autoptr(GBytes) k0 = NULL;
       g_autoptr(GBytes) log = NULL;
       g_autoptr(SignetEventLogResult) result = NULL;
       g_autofree char *contents = NULL;
       gsize len = 0;
+      ServiceVerdict before = { 0 }, after = { 0 };
+      ServiceVerdict *cached;
+      gboolean cacheable;
 
-      if (k0 == NULL)
-        return NULL;
       if (file != NULL && strchr (file, '/') == NULL)
         path = g_build_filename (data_dir, SIGNETD_AUDIT_DIR, file, NULL);
+      /* A search needs only the verdict: reuse it while the file is the
+       * one that was verified. */
+      cacheable = out_log == NULL && out_result == NULL && stat_verdict (path, &before);
+      cached = cacheable ? g_hash_table_lookup (self->verdicts, s->id) : NULL;
+      if (cached != NULL && same_file (cached, &before))
+        {
+          s->outcome = cached->outcome;
+          s->records = cached->records;
+          s->ended = cached->ended;
+          if (out_last_time != NULL)
+            *out_last_time = cached->last_time;
+          goto devices;
+        }
+      k0 = open_k0 (self, s->kind, s->id, sealed, error);
+      if (k0 == NULL)
+        return NULL;
       if (path != NULL && g_file_get_contents (path, &contents, &len, NULL))
         log = g_bytes_new_take (g_steal_pointer (&contents), len);
       else
@@ -758,6 +820,21 @@ summarize (SignetdLogs           *self,
                                                                   : SIGNETD_LOG_OUTCOME_INCOMPLETE;
           break;
         }
+      after.last_time = signet_event_log_result_get_n_records (result) > 0
+                          ? (gint64) (signet_event_log_result_get_last_time (result) / 1000)
+                          : -1;
+      if (out_last_time != NULL)
+        *out_last_time = after.last_time;
+      /* Cache it only if the file did not change while it was read. */
+      if (cacheable && stat_verdict (path, &after) && same_file (&before, &after))
+        {
+          ServiceVerdict *v = g_memdup2 (&after, sizeof after);
+
+          v->outcome = s->outcome;
+          v->records = s->records;
+          v->ended = s->ended;
+          g_hash_table_replace (self->verdicts, g_strdup (s->id), v);
+        }
       if (out_log != NULL)
         *out_log = g_steal_pointer (&log);
       if (out_result != NULL)
@@ -775,6 +852,7 @@ summarize (SignetdLogs           *self,
       else
         s->outcome = live ? SIGNETD_LOG_OUTCOME_OPEN : SIGNETD_LOG_OUTCOME_INCOMPLETE;
     }
+devices:
   s->devices = load_devices (self, s->id, error);
   if (s->devices == NULL)
     return NULL;
@@ -845,7 +923,7 @@ signetd_logs_search (SignetdLogs              *self,
   while ((r = signetd_store_step (self->store, stmt, error)) == 1)
     {
       g_autoptr(SignetdLogSummary) s = NULL;
-      g_autoptr(SignetEventLogResult) result = NULL;
+      gint64 last_time = -1;
 
       if (out->len >= filter->limit)
         {
@@ -857,13 +935,11 @@ signetd_logs_search (SignetdLogs              *self,
             *out_next_cursor = signet_base64url_encode ((const guint8 *) text, strlen (text));
           break;
         }
-      s = summarize (self, stmt, data_dir, now, NULL, &result, NULL, error);
+      s = summarize (self, stmt, data_dir, now, NULL, NULL, &last_time, NULL, error);
       if (s == NULL)
         return NULL;
       /* A service log's times are its records', known once verified. */
-      if (g_str_equal (s->kind, "service") && result != NULL &&
-          signet_event_log_result_get_n_records (result) > 0 &&
-          (gint64) (signet_event_log_result_get_last_time (result) / 1000) < filter->from)
+      if (g_str_equal (s->kind, "service") && last_time >= 0 && last_time < filter->from)
         continue;
       if (filter->has_outcome && s->outcome != filter->outcome)
         continue;
@@ -901,7 +977,7 @@ signetd_logs_fetch (SignetdLogs           *self,
       g_set_error (error, SIGNETD_LOGS_ERROR, SIGNETD_LOGS_ERROR_NOT_FOUND, "no log %s", id);
       return FALSE;
     }
-  s = summarize (self, stmt, data_dir, now, &log, &result, out_rejected, error);
+  s = summarize (self, stmt, data_dir, now, &log, &result, NULL, out_rejected, error);
   if (s == NULL)
     return FALSE;
   if (g_str_equal (s->kind, "session"))

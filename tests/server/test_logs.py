@@ -471,6 +471,28 @@ try:
          and live[0]["kind"] == "service" and len(cli) >= 5
          and all(x["outcome"] == "verified" for x in cli),
          "audit logs listed as technician signetd: this run's open, the CLI's verified", service)
+
+    # Search caches service-log verdicts while their files are unchanged: a
+    # changed byte is seen even with the mtime put back (ctime moves).
+    victim = cli[0]["session"] if cli else "none"
+    vpath = os.path.join(srv.data, "audit", victim + ".cbor-seq")
+    st = os.stat(vpath)
+    original = open(vpath, "rb").read()
+    flipped = bytearray(original)
+    flipped[len(flipped) // 2] ^= 0x01
+    with open(vpath, "r+b") as f:
+        f.write(bytes(flipped))
+    os.utime(vpath, ns=(st.st_atime_ns, st.st_mtime_ns))
+    r = get(skey, s["token"], "/v1/logs?technician=signetd")
+    outcome = {x["session"]: x["outcome"] for x in r.json["logs"]} if r.status == 200 else {}
+    with open(vpath, "r+b") as f:
+        f.write(original)
+    os.utime(vpath, ns=(st.st_atime_ns, st.st_mtime_ns))
+    r = get(skey, s["token"], "/v1/logs?technician=signetd")
+    again = {x["session"]: x["outcome"] for x in r.json["logs"]} if r.status == 200 else {}
+    t.ok(outcome.get(victim) == "tampered" and again.get(victim) == "verified",
+         "a search re-verifies an audit file that changed (mtime kept): tampered, then "
+         "verified once restored", (outcome.get(victim), again.get(victim)))
     r = get(skey, s["token"], "/v1/logs?device=SN-0077&technician=signetd")
     t.ok(r.status == 200 and [x["session"] for x in r.json["logs"]] == [live[0]["session"]]
          if live else False, "the seal's device is indexed in the audit log", r)
