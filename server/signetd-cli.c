@@ -360,6 +360,61 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The serve audit log's rotation: when the UTC time crosses a multiple of
+ * the configured period, the log is closed (session.end + final seal,
+ * verifiable on its own) and a new one takes its place. */
+typedef struct {
+  Context *ctx;              /* borrowed */
+  SignetdHttp *http;         /* borrowed */
+  SignetdLogs *logs;         /* borrowed */
+  SignetdAudit *audit;       /* owned: the live log */
+  gint64 period;             /* seconds */
+  gint64 epoch;              /* the period the live log started in */
+} Rotation;
+
+static void
+rotation_clear (Rotation *rotation)
+{
+  g_clear_pointer (&rotation->audit, signetd_audit_close);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rotation, rotation_clear)
+
+static gint64
+rotation_epoch (const Rotation *rotation)
+{
+  return g_get_real_time () / G_USEC_PER_SEC / rotation->period;
+}
+
+static gboolean
+rotate_audit (gpointer data)
+{
+  Rotation *rotation = data;
+  g_autoptr(GError) error = NULL;
+  SignetdAudit *next;
+  gint64 epoch = rotation_epoch (rotation);
+
+  if (epoch == rotation->epoch)
+    return G_SOURCE_CONTINUE;
+  next = signetd_audit_open (rotation->ctx->config->data_dir, rotation->ctx->store,
+                             rotation->ctx->keys, "serve", &error);
+  if (next == NULL)
+    {
+      /* Keep writing the old one: a long log beats no log. Try again. */
+      g_warning ("audit log rotation: %s", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+  g_message ("audit log rotated: %s follows %s", signetd_audit_get_id (next),
+             signetd_audit_get_id (rotation->audit));
+  /* Commits the open group and moves the server to the new log. */
+  signetd_http_set_logs (rotation->http, rotation->logs, next);
+  signetd_logs_set_live_audit (rotation->logs, signetd_audit_get_id (next));
+  g_clear_pointer (&rotation->audit, signetd_audit_close);
+  rotation->audit = next;
+  rotation->epoch = epoch;
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 cmd_serve (int    argc,
            char **argv)
@@ -373,7 +428,7 @@ cmd_serve (int    argc,
   g_autoptr(SignetdTokens) tokens = NULL;
   g_autoptr(SignetdSeal) seal = NULL;
   g_autoptr(SignetdLogs) logs = NULL;
-  g_autoptr(SignetdAudit) audit = NULL;
+  g_auto(Rotation) rotation = { 0 };
   g_autoptr(SignetdHttp) http = NULL;
   g_autoptr(SignetKey) current = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -384,7 +439,7 @@ cmd_serve (int    argc,
       "ADDR:PORT" },
     { NULL }
   };
-  guint sigterm, sigint;
+  guint sigterm, sigint, rotate;
   int rc;
 
   rc = parse_options (octx,
@@ -417,13 +472,20 @@ cmd_serve (int    argc,
     return fail (error);
   seal = signetd_seal_new (ctx->trust, ctx->profiles, ctx->vault);
   signetd_http_set_sealing (http, ctx->profiles, seal);
-  /* This run's audit log; closed (session.end + final seal) at shutdown. */
-  audit = signetd_audit_open (data_dir, ctx->store, ctx->keys, "serve", &error);
-  if (audit == NULL)
+  /* This run's audit log; closed (session.end + final seal) at shutdown,
+   * and replaced by a new one at each rotation. */
+  rotation.audit = signetd_audit_open (data_dir, ctx->store, ctx->keys, "serve", &error);
+  if (rotation.audit == NULL)
     return fail (error);
   logs = signetd_logs_new (ctx->store, ctx->keys, data_dir);
-  signetd_logs_set_live_audit (logs, signetd_audit_get_id (audit));
-  signetd_http_set_logs (http, logs, audit);
+  signetd_logs_set_live_audit (logs, signetd_audit_get_id (rotation.audit));
+  signetd_http_set_logs (http, logs, rotation.audit);
+  rotation.ctx = ctx;
+  rotation.http = http;
+  rotation.logs = logs;
+  rotation.period = ctx->config->audit_rotate;
+  rotation.epoch = rotation_epoch (&rotation);
+  rotate = g_timeout_add_seconds (1, rotate_audit, &rotation);
   url = signetd_http_listen (http, &error);
   if (url == NULL)
     return fail (error);
@@ -440,11 +502,12 @@ cmd_serve (int    argc,
   g_message ("serving %s as issuer %s", url, issuer);
   g_main_loop_run (loop);
 
+  g_source_remove (rotate);
   g_source_remove (sigterm);
   g_source_remove (sigint);
   signetd_http_stop (http);
   signetd_http_set_logs (http, logs, NULL);
-  g_clear_pointer (&audit, signetd_audit_close);
+  g_clear_pointer (&rotation.audit, signetd_audit_close);
   return SIGNETD_EXIT_OK;
 }
 

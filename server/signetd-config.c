@@ -41,6 +41,7 @@ static const KeySpec key_specs[] = {
   { "lockout", "lock_after", KEY_INT, 1, 1000 },
   { "lockout", "backoff_max", KEY_INT, 1, 24 * 3600 },
   { "lockout", "address_backoff_after", KEY_INT, 1, 100000 },
+  { "audit", "rotate", KEY_INT, 1, 366 * 24 * 3600 },
 };
 
 static const KeySpec *
@@ -71,6 +72,7 @@ signetd_config_new_default (const char *data_dir)
   self->lock_after = 10;
   self->backoff_max = 900;
   self->address_backoff_after = 20;
+  self->audit_rotate = 24 * 3600;
   return self;
 }
 
@@ -227,6 +229,8 @@ signetd_config_load (const char  *data_dir,
                 self->backoff_max = v;
               else if (g_str_equal (keys[k], "address_backoff_after"))
                 self->address_backoff_after = (guint) v;
+              else if (g_str_equal (keys[k], "rotate"))
+                self->audit_rotate = v;
             }
           else if (g_str_equal (keys[k], "listen"))
             {
@@ -305,6 +309,7 @@ signetd_config_save (SignetdConfig  *self,
   g_key_file_set_int64 (kf, "lockout", "backoff_max", self->backoff_max);
   g_key_file_set_integer (kf, "lockout", "address_backoff_after",
                           (gint) self->address_backoff_after);
+  g_key_file_set_int64 (kf, "audit", "rotate", self->audit_rotate);
   text = g_key_file_to_data (kf, &len, NULL);
 
   fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

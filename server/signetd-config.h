@@ -22,6 +22,9 @@
  *   lock_after=10                  failures of one user before the lock
  *   backoff_max=900                cap of the back-off, seconds
  *   address_backoff_after=20       failures from one address before back-off
+ *   [audit]
+ *   rotate=86400                   seconds; `serve` starts a new audit log when
+ *                                  the UTC time crosses a multiple of it
  *
  * A SignetdConfig is a plain struct owned by its caller.
  */
@@ -54,6 +57,7 @@ typedef struct {
   guint lock_after;
   gint64 backoff_max;
   guint address_backoff_after;
+  gint64 audit_rotate;
 } SignetdConfig;
 
 /* The defaults, for data_dir. Returns: (transfer full) */

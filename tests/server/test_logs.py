@@ -576,6 +576,25 @@ try:
          "no password, code, token, PoP proof, K_0 or secret value in %d audit files"
          % len(files), leaks)
     t.ok(srv.stop() == 0, "clean shutdown")
+
+    # -- rotation: [audit] rotate=2 --------------------------------------------------
+    conf = os.path.join(srv.data, "signetd.conf")
+    text, n = re.subn(r"(?m)^rotate=.*$", "rotate=2", open(conf).read())
+    open(conf, "w").write(text)
+    pattern = os.path.join(srv.data, "audit", "signetd-serve-*")
+    before = set(glob.glob(pattern))
+    srv.start()
+    time.sleep(5)
+    stopped = srv.stop()
+    new = sorted(set(glob.glob(pattern)) - before)
+    db = sqlite3.connect(os.path.join(srv.data, "signetd.db"))
+    verdicts = [verify(open(f, "rb").read(),
+                       audit_k0(os.path.basename(f)[:-len(".cbor-seq")]))[0] for f in new]
+    db.close()
+    t.ok(n == 1 and stopped == 0 and len(new) >= 2 and
+         all(v == "verified" for v in verdicts),
+         "with [audit] rotate=2 the serve audit log rotates: %d logs in 5 s, each closed "
+         "and verified" % len(new), verdicts)
 finally:
     srv.cleanup()
 t.done()
