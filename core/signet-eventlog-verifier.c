@@ -195,13 +195,18 @@ signet_event_log_state_is_ended (SignetEventLogState *state)
   return state->st.ended;
 }
 
-/* The serialized layout, version 1 (all integers big-endian):
- *   "SLS1" | next_seq epoch pending interval offset n_records n_seals
+/* The serialized layout, version 2 (all integers big-endian):
+ *   "SLS2" | next_seq epoch pending interval offset n_records n_seals
  *   first_time last_time last_sealed_seq (10 x u64; -1 as all ones) |
  *   flags (u8: 1 ended, 2 complete) | head | sealed_head | key (3 x 32) |
- *   u16 len + session id | u16 len + actor (len 0: none yet) */
-#define STATE_MAGIC "SLS1"
+ *   u16 len + session id | u16 len + actor (len 0: none yet) |
+ *   SHA-256 of all that.
+ * The checksum is what lets deserialize refuse every bytes serialize did
+ * not make: without it a changed byte of a hash, the key, a time or the
+ * offset would load as another, plausible state (version 1 had none). */
+#define STATE_MAGIC "SLS2"
 #define STATE_FIXED_LEN (4 + 10 * 8 + 1 + 3 * 32)
+#define STATE_SUM_LEN SIGNET_SHA256_LEN
 
 static void
 put_u64 (GByteArray *out,
@@ -270,11 +275,13 @@ signet_event_log_state_serialize (SignetEventLogState *state)
   g_autoptr(GByteArray) out = NULL;
   const WalkState *st;
   guint8 flags;
+  guint8 sum[STATE_SUM_LEN];
   GBytes *bytes;
 
   g_return_val_if_fail (state != NULL, NULL);
   st = &state->st;
-  out = g_byte_array_sized_new (STATE_FIXED_LEN + 2 * (2 + _SIGNET_EVENT_LOG_MAX_NAME));
+  out = g_byte_array_sized_new (STATE_FIXED_LEN + 2 * (2 + _SIGNET_EVENT_LOG_MAX_NAME) +
+                                STATE_SUM_LEN);
   g_byte_array_append (out, (const guint8 *) STATE_MAGIC, 4);
   put_u64 (out, st->next_seq);
   put_u64 (out, st->epoch);
@@ -293,6 +300,8 @@ signet_event_log_state_serialize (SignetEventLogState *state)
   g_byte_array_append (out, st->key, sizeof st->key);
   put_text (out, st->session_id);
   put_text (out, st->actor);
+  signet_sha256_buf (out->data, out->len, sum);
+  g_byte_array_append (out, sum, sizeof sum);
   bytes = signet_secret_bytes_new (out->data, out->len);
   signet_secret_wipe (out->data, out->len);
   return bytes;
@@ -307,10 +316,16 @@ signet_event_log_state_deserialize (GBytes  *bytes,
   const guint8 *p;
   gsize len, pos;
   guint8 flags;
+  guint8 sum[STATE_SUM_LEN];
 
   g_return_val_if_fail (bytes != NULL, NULL);
   p = g_bytes_get_data (bytes, &len);
-  if (len < STATE_FIXED_LEN + 4 || memcmp (p, STATE_MAGIC, 4) != 0)
+  if (len < STATE_FIXED_LEN + 4 + STATE_SUM_LEN || memcmp (p, STATE_MAGIC, 4) != 0)
+    goto invalid;
+  /* Checked first; then the layout is read without it. */
+  len -= STATE_SUM_LEN;
+  signet_sha256_buf (p, len, sum);
+  if (CRYPTO_memcmp (sum, p + len, STATE_SUM_LEN) != 0)
     goto invalid;
   pos = 4;
   st.next_seq = get_u64 (p + pos), pos += 8;

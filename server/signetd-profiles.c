@@ -5,6 +5,7 @@
 
 #include "signet-crypto-port.h"
 #include "signet-proto-error.h"
+#include "signetd-json.h"
 #include "signetd-profiles.h"
 #include "signetd-vault.h"
 #include "sp-cbor.h"
@@ -408,13 +409,17 @@ signetd_profile_parse (const char  *json,
   JsonNode *root, *n;
   gboolean class_known = FALSE;
 
-  if (len > SIGNETD_PROFILE_DOCUMENT_MAX || !g_utf8_validate (json, (gssize) len, NULL) ||
+  /* signetd_json_check first, as for request bodies: json-glib alone
+   * takes a second value after the first, comments, a member given twice
+   * (keeping the last) and cuts strings at \u0000 ("acme\u0000x" would
+   * be the model "acme"). */
+  if (len > SIGNETD_PROFILE_DOCUMENT_MAX || !signetd_json_check (json, len, NULL, NULL) ||
       !json_parser_load_from_data (parser, json, (gssize) len, NULL))
     {
       /* json-glib's messages quote the input: say less. */
       g_set_error (error, SIGNETD_PROFILES_ERROR, SIGNETD_PROFILES_ERROR_INVALID,
-                   "the profile is not JSON (UTF-8, at most %d bytes)",
-                   SIGNETD_PROFILE_DOCUMENT_MAX);
+                   "the profile is not JSON (strict RFC 8259 in UTF-8, at most %d bytes, "
+                   "no member twice, no \\u0000)", SIGNETD_PROFILE_DOCUMENT_MAX);
       return NULL;
     }
   root = json_parser_get_root (parser);

@@ -853,6 +853,196 @@ test_refuse_after_close_file (void)
   g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_CLOSED);
 }
 
+/* ---- deferred sync ------------------------------------------------------- */
+
+/* The writer's fdatasync calls, counted, and failed on demand. The
+ * executable's own definition takes precedence over libc's for the core
+ * library linked into it, so this sees every sync of the writer (the
+ * fsync of a new file's directory is another call). */
+static guint fdatasync_calls;
+static gboolean fdatasync_fails;
+
+int
+fdatasync (int fd)
+{
+  fdatasync_calls++;
+  if (fdatasync_fails)
+    {
+      errno = EIO;
+      return -1;
+    }
+  return fsync (fd);
+}
+
+static goffset
+file_size (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return st.st_size;
+}
+
+/* With defer on, appends and seals write but do not sync; one sync makes
+ * them all durable, and what was written reads and verifies; close syncs
+ * what is still pending. */
+static void
+test_defer_sync (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *path = g_build_filename (dir, "session.log", NULL);
+  g_autoptr(GBytes) k0 = test_k0 ();
+  g_autoptr(SignetEventLog) log = NULL;
+  g_autoptr(SignetEventLogResult) r = NULL;
+  g_autoptr(SignetEventLogReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  SignetEventRecord *rec;
+  goffset size;
+  guint64 n;
+  guint seen = 0;
+  Clock c;
+
+  clock_init (&c, 4);
+  log = signet_event_log_create (path, k0, "alice", "s-defer", &c.options, &error);
+  g_assert_no_error (error);
+
+  /* Off by default: each append is synced before it returns. */
+  fdatasync_calls = 0;
+  append_n (log, 0, 2);
+  g_assert_cmpuint (fdatasync_calls, ==, 2);
+
+  signet_event_log_set_defer_sync (log, TRUE);
+  fdatasync_calls = 0;
+  size = file_size (path);
+  append_n (log, 2, 8);   /* across two seals, then three waiting for one */
+  g_assert_cmpuint (signet_event_log_get_epoch (log), ==, 2);
+  g_assert_true (signet_event_log_seal (log, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fdatasync_calls, ==, 0);
+  g_assert_cmpint (file_size (path), >, size);
+  g_assert_true (signet_event_log_sync (log, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fdatasync_calls, ==, 1);
+  /* Nothing new to sync: no call. */
+  g_assert_true (signet_event_log_sync (log, &error));
+  g_assert_cmpuint (fdatasync_calls, ==, 1);
+
+  /* Every record is in the file, whole, chained and sealed. */
+  n = signet_event_log_get_next_seq (log);
+  g_assert_cmpuint (signet_event_log_get_epoch (log), ==, 3);
+  r = signet_event_log_verify_file (path, k0, &error);
+  g_assert_no_error (error);
+  assert_result (r, SIGNET_EVENT_LOG_TRUNCATED, SIGNET_EVENT_LOG_REASON_NO_SESSION_END,
+                 (gint64) n);
+  g_assert_cmpuint (signet_event_log_result_get_n_records (r), ==, n);
+  g_assert_cmpint (signet_event_log_result_get_last_sealed_seq (r), ==, (gint64) n - 1);
+  g_clear_object (&r);
+
+  /* More records, not synced; close syncs them with session.end and the
+   * final seal, once. */
+  fdatasync_calls = 0;
+  append_n (log, 10, 3);
+  g_assert_cmpuint (fdatasync_calls, ==, 0);
+  g_assert_true (signet_event_log_close_session (log, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fdatasync_calls, ==, 1);
+  n = signet_event_log_get_next_seq (log);
+
+  r = signet_event_log_verify_file (path, k0, &error);
+  g_assert_no_error (error);
+  assert_result (r, SIGNET_EVENT_LOG_VERIFIED, SIGNET_EVENT_LOG_REASON_NONE, -1);
+  g_assert_cmpuint (signet_event_log_result_get_n_records (r), ==, n);
+  reader = signet_event_log_reader_new_for_path (path, &error);
+  g_assert_no_error (error);
+  while (signet_event_log_reader_next (reader, &rec, &error))
+    {
+      g_assert_cmpuint (signet_event_record_get_seq (rec), ==, seen++);
+      signet_event_record_unref (rec);
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen, ==, n);
+
+  /* A log in memory has nothing to sync. */
+  {
+    g_autoptr(SignetEventLog) mem = signet_event_log_new_in_memory (k0, "alice", "s-mem", NULL,
+                                                                    &error);
+    g_autoptr(GBytes) contents = NULL;
+    g_autoptr(SignetEventLogResult) mr = NULL;
+
+    signet_event_log_set_defer_sync (mem, TRUE);
+    fdatasync_calls = 0;
+    append_n (mem, 0, 3);
+    g_assert_true (signet_event_log_sync (mem, &error));
+    g_assert_true (signet_event_log_close_session (mem, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (fdatasync_calls, ==, 0);
+    contents = signet_event_log_dup_contents (mem);
+    mr = verify (contents);
+    assert_result (mr, SIGNET_EVENT_LOG_VERIFIED, SIGNET_EVENT_LOG_REASON_NONE, -1);
+  }
+  rm_rf (dir);
+}
+
+/* A failed deferred sync cuts the file back to what the last good sync
+ * made durable, and breaks the log. */
+static void
+test_defer_sync_failure (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autoptr(GBytes) k0 = test_k0 ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint at_close = 0; at_close < 2; at_close++)
+    {
+      g_autofree char *name = g_strdup_printf ("session-%u.log", at_close);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr(SignetEventLog) log = NULL;
+      g_autoptr(SignetEventLogResult) r = NULL;
+      goffset durable;
+      Clock c;
+
+      clock_init (&c, 4);
+      log = signet_event_log_create (path, k0, "alice", "s-fail", &c.options, &error);
+      g_assert_no_error (error);
+      signet_event_log_set_defer_sync (log, TRUE);
+      append_n (log, 0, 2);
+      g_assert_true (signet_event_log_sync (log, &error));
+      durable = file_size (path);
+      append_n (log, 2, 4);   /* with a seal among them */
+      g_assert_cmpint (file_size (path), >, durable);
+
+      fdatasync_fails = TRUE;
+      if (at_close)
+        g_assert_false (signet_event_log_close_session (log, &error));
+      else
+        g_assert_false (signet_event_log_sync (log, &error));
+      fdatasync_fails = FALSE;
+      g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_IO);
+      g_clear_error (&error);
+      g_assert_true (signet_event_log_is_broken (log));
+      g_assert_cmpint (file_size (path), ==, durable);
+
+      /* Nothing more is taken, and a sync does not pretend all is well. */
+      g_assert_false (signet_event_log_append (log, "device.apply", NULL, NULL, &error));
+      g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_BROKEN);
+      g_clear_error (&error);
+      g_assert_false (signet_event_log_sync (log, &error));
+      g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_BROKEN);
+      g_clear_error (&error);
+      g_assert_false (signet_event_log_close_session (log, &error));
+      g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_BROKEN);
+      g_clear_error (&error);
+
+      /* What is left is what was durable: record 0 and two more, whole. */
+      r = signet_event_log_verify_file (path, k0, &error);
+      g_assert_no_error (error);
+      assert_result (r, SIGNET_EVENT_LOG_UNSEALED_TAIL, SIGNET_EVENT_LOG_REASON_UNSEALED_RECORDS,
+                     0);
+      g_assert_cmpuint (signet_event_log_result_get_n_records (r), ==, 3);
+    }
+  rm_rf (dir);
+}
+
 /* ---- verdicts: cut short ------------------------------------------------- */
 
 static void
@@ -1590,6 +1780,387 @@ test_service_resume (void)
   }
 }
 
+/* ---- serialized state ------------------------------------------------------ */
+
+static void
+assert_same_state (SignetEventLogState *a,
+                   SignetEventLogState *b)
+{
+  g_autoptr(GBytes) sa = signet_event_log_state_serialize (a);
+  g_autoptr(GBytes) sb = signet_event_log_state_serialize (b);
+
+  g_assert_cmpuint (signet_event_log_state_get_next_seq (a), ==,
+                    signet_event_log_state_get_next_seq (b));
+  g_assert_cmpuint (signet_event_log_state_get_epoch (a), ==, signet_event_log_state_get_epoch (b));
+  g_assert_cmpmem (signet_event_log_state_get_chain_head (a), 32,
+                   signet_event_log_state_get_chain_head (b), 32);
+  g_assert_cmpint (signet_event_log_state_get_last_sealed_seq (a), ==,
+                   signet_event_log_state_get_last_sealed_seq (b));
+  g_assert_cmpmem (signet_event_log_state_get_sealed_head (a), 32,
+                   signet_event_log_state_get_sealed_head (b), 32);
+  g_assert_cmpint (signet_event_log_state_is_complete (a), ==,
+                   signet_event_log_state_is_complete (b));
+  g_assert_cmpint (signet_event_log_state_is_ended (a), ==, signet_event_log_state_is_ended (b));
+  /* Everything else the state holds (the key, counts, times, names) is
+   * only visible through its bytes. */
+  g_assert_cmpmem (g_bytes_get_data (sa, NULL), g_bytes_get_size (sa),
+                   g_bytes_get_data (sb, NULL), g_bytes_get_size (sb));
+}
+
+static SignetEventLogState *
+state_roundtrip (SignetEventLogState *state)
+{
+  g_autoptr(GBytes) bytes = signet_event_log_state_serialize (state);
+  g_autoptr(GError) error = NULL;
+  SignetEventLogState *back = signet_event_log_state_deserialize (bytes, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (back);
+  return back;
+}
+
+/* The verifier's state after the whole records of log[0..cut). */
+static SignetEventLogState *
+state_after (GBytes *log,
+             gsize   cut)
+{
+  g_autoptr(GBytes) k0 = test_k0 ();
+  g_autoptr(SignetEventLogVerifier) v = signet_event_log_verifier_new (k0);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (signet_event_log_verifier_feed_data (v, g_bytes_get_data (log, NULL), cut,
+                                                        &error), >=, 0);
+  g_assert_no_error (error);
+  return signet_event_log_verifier_get_state (v);
+}
+
+static void
+test_state_roundtrip (void)
+{
+  g_autoptr(GBytes) log = make_log (12, 4, TRUE);
+  g_autoptr(GArray) off = record_offsets (log);
+
+  /* At every record boundary: before record 0, mid-epoch, at seals, after
+   * session.end, complete. */
+  for (guint i = 0; i < off->len; i++)
+    {
+      g_autoptr(SignetEventLogState) state = state_after (log, g_array_index (off, gsize, i));
+      g_autoptr(SignetEventLogState) back = state_roundtrip (state);
+      g_autoptr(SignetEventLogState) again = state_roundtrip (back);
+
+      assert_same_state (state, back);
+      assert_same_state (back, again);
+      g_assert_cmpuint (signet_event_log_state_get_next_seq (back), ==, i);
+      g_assert_cmpint (signet_event_log_state_is_complete (back), ==, i == off->len - 1);
+    }
+}
+
+/* Resuming from a state saved as bytes gives the verdict of verifying the
+ * whole log, wherever the log was cut, for good and bad logs alike. */
+static void
+check_resumed_serialized (GBytes *log)
+{
+  g_autoptr(GBytes) k0 = test_k0 ();
+  g_autoptr(SignetEventLogResult) whole = verify (log);
+  gsize len;
+  const guint8 *p = g_bytes_get_data (log, &len);
+  guint resumed = 0;
+
+  for (gsize cut = 0; cut <= len; cut++)
+    {
+      g_autoptr(SignetEventLogVerifier) v = signet_event_log_verifier_new (k0);
+      g_autoptr(SignetEventLogVerifier) v2 = NULL;
+      g_autoptr(SignetEventLogState) state = NULL;
+      g_autoptr(SignetEventLogState) loaded = NULL;
+      g_autoptr(GBytes) saved = NULL;
+      g_autoptr(SignetEventLogResult) r = NULL;
+      g_autoptr(GError) error = NULL;
+      gssize used;
+
+      used = signet_event_log_verifier_feed_data (v, p, cut, &error);
+      if (used < 0)
+        continue;   /* refused: the service keeps no state after it */
+      state = signet_event_log_verifier_get_state (v);
+      saved = signet_event_log_state_serialize (state);
+      /* The restart: nothing survives but the bytes. */
+      g_clear_object (&v);
+      g_clear_pointer (&state, signet_event_log_state_unref);
+      loaded = signet_event_log_state_deserialize (saved, &error);
+      g_assert_no_error (error);
+      v2 = signet_event_log_verifier_new_from_state (loaded);
+      used = signet_event_log_verifier_feed_data (v2, p + used, len - (gsize) used, &error);
+      if (used < 0)
+        g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_REJECTED);
+      r = signet_event_log_verifier_finish (v2);
+      assert_same_result (whole, r);
+      g_assert_cmpstr (signet_event_log_result_get_session_id (whole), ==,
+                       signet_event_log_result_get_session_id (r));
+      g_assert_cmpstr (signet_event_log_result_get_actor (whole), ==,
+                       signet_event_log_result_get_actor (r));
+      g_assert_cmpuint (signet_event_log_result_get_first_time (whole), ==,
+                        signet_event_log_result_get_first_time (r));
+      g_assert_cmpuint (signet_event_log_result_get_last_time (whole), ==,
+                        signet_event_log_result_get_last_time (r));
+      g_assert_cmpint (signet_event_log_result_get_seq (whole), ==,
+                       signet_event_log_result_get_seq (r));
+      resumed++;
+    }
+  g_assert_cmpuint (resumed, >, 0);
+}
+
+static void
+test_state_resume (void)
+{
+  g_autoptr(GBytes) log = make_log (12, 4, TRUE);
+  g_autoptr(GBytes) open_log = make_log (6, 4, FALSE);
+  g_autoptr(GBytes) other = make_log_session (12, 4, TRUE, "session-2");
+  g_autoptr(GArray) off = record_offsets (log);
+  g_autoptr(GArray) ooff = record_offsets (other);
+  gsize len;
+  const guint8 *p = g_bytes_get_data (log, &len);
+  g_autofree guint8 *copy = g_memdup2 (p, len);
+  g_autoptr(GBytes) flipped = NULL;
+  g_autoptr(GBytes) spliced = NULL;
+  g_autoptr(GBytes) cut_short = g_bytes_new_from_bytes (log, 0, g_array_index (off, gsize, 9));
+
+  /* A changed byte in record 7 (after the second seal is due). */
+  copy[g_array_index (off, gsize, 7) + 4] ^= 0x01;
+  flipped = g_bytes_new (copy, len);
+  /* Records 5..9 of another session (same K_0) in place of ours. */
+  spliced = splice_bytes (log, g_array_index (off, gsize, 5), g_array_index (off, gsize, 10),
+                          (const guint8 *) g_bytes_get_data (other, NULL) +
+                          g_array_index (ooff, gsize, 5),
+                          g_array_index (ooff, gsize, 10) - g_array_index (ooff, gsize, 5));
+
+  check_resumed_serialized (log);
+  check_resumed_serialized (open_log);
+  check_resumed_serialized (cut_short);
+  check_resumed_serialized (flipped);
+  check_resumed_serialized (spliced);
+  /* A state saved from another session's log does not verify ours. */
+  {
+    g_autoptr(SignetEventLogState) theirs = state_after (other, g_array_index (ooff, gsize, 5));
+    g_autoptr(SignetEventLogState) loaded = state_roundtrip (theirs);
+    g_autoptr(SignetEventLogVerifier) v = signet_event_log_verifier_new_from_state (loaded);
+    g_autoptr(SignetEventLogResult) r = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint (signet_event_log_verifier_feed_data (v, p + g_array_index (off, gsize, 5),
+                                                          len - g_array_index (off, gsize, 5),
+                                                          &error), ==, -1);
+    g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_REJECTED);
+    r = signet_event_log_verifier_finish (v);
+    assert_result (r, SIGNET_EVENT_LOG_TAMPERED, SIGNET_EVENT_LOG_REASON_CHAIN_BROKEN, 5);
+  }
+}
+
+static void
+assert_refused (const guint8 *data,
+                gsize         len,
+                const char   *what)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetEventLogState) state = signet_event_log_state_deserialize (bytes, &error);
+
+  if (state != NULL)
+    g_error ("a serialized state was accepted after %s", what);
+  g_assert_error (error, SIGNET_EVENT_LOG_ERROR, SIGNET_EVENT_LOG_ERROR_INVALID);
+}
+
+/* Every corruption of a saved state is refused with an error, never taken
+ * for another state: cut short, bytes added, another version, any bit
+ * flipped. */
+static void
+check_corruptions (SignetEventLogState *state)
+{
+  g_autoptr(GBytes) saved = signet_event_log_state_serialize (state);
+  gsize len;
+  const guint8 *p = g_bytes_get_data (saved, &len);
+  g_autofree guint8 *copy = g_malloc (len + 64);
+  static const char * const versions[] = { "SLS0", "SLS1", "SLS2", "SLS3", "SLS9", "sls1",
+                                           "XLS1", "SLT1", "\0\0\0\0" };
+
+  /* The genuine bytes load (so the refusals below are the changes'). */
+  {
+    g_autoptr(SignetEventLogState) back = state_roundtrip (state);
+
+    assert_same_state (state, back);
+  }
+
+  for (gsize cut = 0; cut < len; cut++)
+    {
+      g_autofree char *what = g_strdup_printf ("a cut to %" G_GSIZE_FORMAT " bytes", cut);
+
+      assert_refused (p, cut, what);
+    }
+
+  for (gsize extra = 1; extra <= 64; extra *= 2)
+    for (guint fill = 0; fill < 2; fill++)
+      {
+        g_autofree char *what = g_strdup_printf ("%" G_GSIZE_FORMAT " bytes added", extra);
+
+        memcpy (copy, p, len);
+        memset (copy + len, fill ? 0xff : 0x00, extra);
+        assert_refused (copy, len + extra, what);
+      }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      memcpy (copy, p, len);
+      if (memcmp (copy, versions[i], 4) == 0)
+        continue;   /* the current version */
+      memcpy (copy, versions[i], 4);
+      assert_refused (copy, len, "a change of version");
+    }
+
+  for (gsize i = 0; i < len; i++)
+    for (guint bit = 0; bit < 8; bit++)
+      {
+        g_autofree char *what = g_strdup_printf ("flipping bit %u of byte %" G_GSIZE_FORMAT,
+                                                 bit, i);
+
+        memcpy (copy, p, len);
+        copy[i] ^= (guint8) (1u << bit);
+        assert_refused (copy, len, what);
+      }
+
+  /* Not a state at all. */
+  assert_refused ((const guint8 *) "", 0, "nothing");
+  memset (copy, 0, len);
+  assert_refused (copy, len, "all zeros");
+}
+
+/* The bytes of a saved state are its layout then SHA-256 of it: write
+ * that sum after body[0..len), so that a change reaches the layout's own
+ * checks behind the sum. Returns the new length. */
+static gsize
+resum (guint8 *body,
+       gsize   len)
+{
+  signet_sha256_buf (body, len, body + len);
+  return len + 32;
+}
+
+static void
+put_be64 (guint8  *p,
+          guint64  v)
+{
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    p[i] = (guint8) (v & 0xff);
+}
+
+/* The layout's checks, each reached with a valid sum: a cut or longer
+ * layout, another version, and values no verifier could have had. For a
+ * state with records (next_seq 7, epoch 1, pending 2, interval 4, seal 4
+ * verified, session "session-1", actor "alice"). */
+static void
+check_layout (SignetEventLogState *state)
+{
+  g_autoptr(GBytes) saved = signet_event_log_state_serialize (state);
+  gsize len;
+  const guint8 *p = g_bytes_get_data (saved, &len);
+  gsize body_len = len - 32;
+  g_autofree guint8 *copy = g_malloc (len + 64);
+  /* Offsets in the layout of docs in signet-eventlog-verifier.c. */
+  enum { NEXT_SEQ = 4, EPOCH = 12, PENDING = 20, INTERVAL = 28, N_RECORDS = 44, N_SEALS = 52,
+         LAST_SEALED = 76, FLAGS = 84, SESSION = 181 };
+  struct {
+    gsize at;
+    guint64 value;
+    const char *what;
+  } edits[] = {
+    { NEXT_SEQ, 8, "next_seq not the record count" },
+    { EPOCH, 2, "epoch not the seal count" },
+    { N_RECORDS, 8, "a record count not next_seq" },
+    { N_SEALS, 0, "a seal count not the epoch" },
+    { N_SEALS, 8, "more seals than records" },
+    { PENDING, 5, "more pending records than the interval" },
+    { INTERVAL, 0, "no interval after record 0" },
+    { INTERVAL, SIGNET_EVENT_LOG_MAX_SEAL_INTERVAL + 1, "an interval over the maximum" },
+    { LAST_SEALED, 7, "a last seal at next_seq" },
+    { LAST_SEALED, G_MAXUINT64 - 1, "a last seal at -2" },
+  };
+
+  g_assert_cmpuint (signet_event_log_state_get_next_seq (state), ==, 7);
+  /* The test's sum is the library's: re-summing changes nothing. */
+  memcpy (copy, p, body_len);
+  g_assert_cmpuint (resum (copy, body_len), ==, len);
+  g_assert_cmpmem (copy, len, p, len);
+
+  for (gsize cut = 0; cut < body_len; cut++)
+    {
+      memcpy (copy, p, cut);
+      assert_refused (copy, resum (copy, cut), "a cut layout with its sum");
+    }
+  for (gsize extra = 1; extra <= 32; extra *= 2)
+    {
+      memcpy (copy, p, body_len);
+      memset (copy + body_len, 0, extra);
+      assert_refused (copy, resum (copy, body_len + extra), "bytes added with their sum");
+    }
+  memcpy (copy, p, body_len);
+  memcpy (copy, "SLS1", 4);
+  assert_refused (copy, resum (copy, body_len), "version 1 with a sum");
+  memcpy (copy, "SLS3", 4);
+  assert_refused (copy, resum (copy, body_len), "version 3 with a sum");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      memcpy (copy, p, body_len);
+      put_be64 (copy + edits[i].at, edits[i].value);
+      assert_refused (copy, resum (copy, body_len), edits[i].what);
+    }
+  for (guint flags = 2; flags < 256; flags <<= 1)
+    {
+      memcpy (copy, p, body_len);
+      copy[FLAGS] = (guint8) flags;   /* complete without ended; unknown bits */
+      assert_refused (copy, resum (copy, body_len), "bad flags");
+    }
+  /* The session id: "session-1" (u16 9); a NUL in it, a byte that is not
+   * UTF-8, a length past the end, none at all after record 0. */
+  g_assert_cmpmem (p + SESSION, 11, "\0\x09session-1", 11);
+  memcpy (copy, p, body_len);
+  copy[SESSION + 2 + 3] = '\0';
+  assert_refused (copy, resum (copy, body_len), "a NUL in the session id");
+  memcpy (copy, p, body_len);
+  copy[SESSION + 2 + 3] = 0xff;
+  assert_refused (copy, resum (copy, body_len), "a session id that is not UTF-8");
+  memcpy (copy, p, body_len);
+  copy[SESSION + 1] = 0xf0;
+  assert_refused (copy, resum (copy, body_len), "a session id longer than the state");
+  {
+    gsize n = 0;
+
+    memcpy (copy, p, SESSION);
+    n = SESSION;
+    copy[n++] = 0;
+    copy[n++] = 0;
+    memcpy (copy + n, p + SESSION + 11, body_len - SESSION - 11);
+    n += body_len - SESSION - 11;
+    assert_refused (copy, resum (copy, n), "no session id after record 0");
+  }
+}
+
+static void
+test_state_corrupt (void)
+{
+  g_autoptr(GBytes) log = make_log (12, 4, TRUE);
+  g_autoptr(GArray) off = record_offsets (log);
+  /* Before any record; mid-epoch (epoch 1, two records pending, seal 4
+   * verified); complete. */
+  gsize cuts[] = { 0, g_array_index (off, gsize, 7), g_bytes_get_size (log) };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cuts); i++)
+    {
+      g_autoptr(SignetEventLogState) state = state_after (log, cuts[i]);
+
+      check_corruptions (state);
+      if (i == 1)
+        check_layout (state);
+    }
+}
+
 /* ---- reading and export -------------------------------------------------- */
 
 static GBytes *
@@ -1742,6 +2313,8 @@ main (int argc, char **argv)
   g_test_add_func ("/signet/eventlog/writer/create-fails", test_file_create_fails);
   g_test_add_func ("/signet/eventlog/writer/write-failure", test_write_failure);
   g_test_add_func ("/signet/eventlog/writer/dir-removed", test_refuse_after_close_file);
+  g_test_add_func ("/signet/eventlog/writer/defer-sync", test_defer_sync);
+  g_test_add_func ("/signet/eventlog/writer/defer-sync-failure", test_defer_sync_failure);
   g_test_add_func ("/signet/eventlog/verify/empty", test_empty);
   g_test_add_func ("/signet/eventlog/verify/unsealed-tail", test_unsealed_tail);
   g_test_add_func ("/signet/eventlog/verify/truncation", test_truncation_every_offset);
@@ -1758,6 +2331,9 @@ main (int argc, char **argv)
   g_test_add_func ("/signet/eventlog/verify/bit-flip", test_bit_flips);
   g_test_add_func ("/signet/eventlog/verify/segments", test_segments);
   g_test_add_func ("/signet/eventlog/verify/service-resume", test_service_resume);
+  g_test_add_func ("/signet/eventlog/state/roundtrip", test_state_roundtrip);
+  g_test_add_func ("/signet/eventlog/state/resume", test_state_resume);
+  g_test_add_func ("/signet/eventlog/state/corrupt", test_state_corrupt);
   g_test_add_func ("/signet/eventlog/export/json", test_export_json);
   g_test_add_func ("/signet/eventlog/export/csv", test_export_csv);
   g_test_add_func ("/signet/eventlog/reader/malformed", test_reader_malformed);
