@@ -8,7 +8,7 @@
  * call, so that bulk transfers keep up with a pseudo-terminal on a host;
  * decoding checks a frame completely before it writes anything, which is
  * what "the output is written only on success" costs: a few cheap passes
- * over at most 1033 bytes instead of one.
+ * over at most 2061 bytes instead of one.
  *
  * The CRC-32 is a compile-time choice (see sp-frame.h): slice-by-8 with
  * 8 KiB of const tables by default, or with SP_FRAME_SMALL a 64-byte table
@@ -26,7 +26,7 @@
 #ifdef SP_FRAME_SMALL
 
 /* Four bits at a time: 64 bytes of table instead of zlib's 1 KiB, which
- * matters more on a device than the speed (a 1 KiB frame at a serial link's
+ * matters more on a device than the speed (a 2 KiB frame at a serial link's
  * rate leaves the CPU idle anyway). */
 static const uint32_t crc32_nibble[16] = {
   0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,

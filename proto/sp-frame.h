@@ -14,9 +14,10 @@
  * against line noise, not against an attacker: authenticity comes from the
  * COSE layer above.
  *
- * Sizes: a payload is at most SP_FRAME_MAX_PAYLOAD (1024) bytes; on the
- * wire it takes at most SP_FRAME_ENCODED_SIZE (1024) = 1034 bytes (1028
- * bytes of payload and CRC, at most 5 COBS code bytes, the delimiter).
+ * Sizes: a payload is at most SP_FRAME_MAX_PAYLOAD (2048) bytes, a whole
+ * device message (SP_MSG_MAX, docs/protocol.md); on the wire it takes at
+ * most SP_FRAME_ENCODED_SIZE (2048) = 2062 bytes (2052 bytes of payload
+ * and CRC, at most 9 COBS code bytes, the delimiter).
  * All sizes are macros so that callers size their static buffers at compile
  * time; nothing here allocates or keeps global state.
  *
@@ -53,7 +54,7 @@
 
 #define SP_FRAME_DELIMITER 0x00
 #define SP_CRC32_LEN 4
-#define SP_FRAME_MAX_PAYLOAD 1024
+#define SP_FRAME_MAX_PAYLOAD 2048
 
 /* Worst-case (minimal) COBS encoding of n bytes: one code byte per started
  * block of 254 bytes; n == 0 encodes as the single byte 0x01. Reached when
@@ -63,12 +64,12 @@
 /* Worst-case bytes on the wire for a payload of n bytes, delimiter
  * included: the buffer size sp_frame_encode() needs. */
 #define SP_FRAME_ENCODED_SIZE(n) (SP_COBS_MAX_ENCODED ((n) + SP_CRC32_LEN) + 1)
-#define SP_FRAME_MAX_ENCODED SP_FRAME_ENCODED_SIZE (SP_FRAME_MAX_PAYLOAD) /* 1034 */
+#define SP_FRAME_MAX_ENCODED SP_FRAME_ENCODED_SIZE (SP_FRAME_MAX_PAYLOAD) /* 2062 */
 
 /* Receive buffer that holds any frame of a payload up to n bytes (the
  * delimiter is never stored), and the largest useful one. */
 #define SP_DEFRAMER_BUF_SIZE(n) (SP_FRAME_ENCODED_SIZE (n) - 1)
-#define SP_DEFRAMER_BUF_MAX SP_DEFRAMER_BUF_SIZE (SP_FRAME_MAX_PAYLOAD) /* 1033 */
+#define SP_DEFRAMER_BUF_MAX SP_DEFRAMER_BUF_SIZE (SP_FRAME_MAX_PAYLOAD) /* 2061 */
 
 /* CRC-32 ------------------------------------------------------------------ */
 
