@@ -29,10 +29,12 @@
  * tests/agent/size-report.sh prints both and the stack peaks for
  * Cortex-M4.
  *
- * Limits of this agent beyond the protocol's: SP_MSG_DEVICE_ITEMS CBOR
- * items per decoding step (a command's values and sealed digests together
- * at most 19, a revocation list at most 53 entries), configurations of at
- * most SA_CONFIG_MAX bytes, secrets of at most SA_SECRET_MAX bytes.
+ * Limits of this agent beyond the protocol's: each decoding step has the
+ * CBOR items buf holds (SA_ITEMS, 64, less what a signed object's view
+ * needs beside them): a command carries at most 17 values and sealed
+ * digests together on a 32-bit device (15 on a 64-bit host), a revocation
+ * list at most 48 entries (44) and SA_REVOCATION_MAX bytes; configurations
+ * of at most SA_CONFIG_MAX bytes. Over these a device answers TOO_LARGE.
  *
  * Errors: sa_* functions return sp_err for platform failures (flash,
  * crypto) and for bad arguments; protocol refusals are not errors here --
@@ -86,7 +88,6 @@ typedef struct sa_platform {
 #define SA_CHAIN_MAX 3               /* certificates, leaf first, root left out */
 #define SA_CERT_MAX 640              /* bytes of one DER certificate */
 #define SA_AUTHORITIES_MAX 4         /* trusted service authority keys */
-#define SA_SECRET_MAX 1024           /* bytes of one sealed secret (plaintext) */
 
 typedef struct sa_authority {
   uint8_t kid[SP_COSE_KID_MAX];

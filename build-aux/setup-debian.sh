@@ -11,7 +11,7 @@ PACKAGES="
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libjson-glib-dev libssl-dev libcbor-dev liboath-dev
   libsoup-3.0-dev glib-networking libsqlite3-dev libargon2-dev libqrencode-dev libpng-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libgudev-1.0-dev umockdev libumockdev-dev
   oathtool sqlite3 curl
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   python3 python3-cryptography python3-cbor2

@@ -1312,11 +1312,44 @@ sp_msg_bulk_args_decode (const uint8_t *buf, size_t len, sp_cbor_item *items,
 /* COSE_Sign1                                                          */
 /* ------------------------------------------------------------------ */
 
-/* The items of one map entry (key k, value k + 1) of a flat map. */
+/* Is p[0..len) exactly {1: -7, 3: content_type, 4: kid} in deterministic
+ * encoding -- byte for byte the header Signet writes for that kid? */
 static bool
-header_entry (const sp_cbor_doc *doc, size_t k, uint64_t label)
+header_is_ours (const uint8_t *p, size_t len, const char *cty, const uint8_t **kid,
+                size_t *kid_len)
 {
-  return doc->items[k].type == SP_CBOR_UINT && doc->items[k].value == label;
+  size_t cl = strlen (cty), at = 4, kl;
+
+  /* map(3), 1, -7, 3 */
+  if (cl > 255 || len < at + 2 || memcmp (p, "\xa3\x01\x26\x03", 4) != 0)
+    return false;
+  /* the content type: a text head in its shortest form, the text */
+  if (cl < 24)
+    {
+      if (p[at++] != 0x60 + cl)
+        return false;
+    }
+  else if (p[at++] != 0x78 || p[at++] != cl)
+    return false;
+  if (len - at < cl + 2 || memcmp (p + at, cty, cl) != 0 || p[at + cl] != 0x04)
+    return false;
+  at += cl + 1;
+  /* 4, then the kid to the end: 1..SP_COSE_KID_MAX bytes, shortest head */
+  kl = p[at] & 0x1Fu;
+  if ((p[at] & 0xE0u) != 0x40 || kl == 0 || kl > 24)
+    return false;
+  if (kl == 24)
+    {
+      if (len - at < 2 || p[at + 1] < 24)
+        return false;
+      kl = p[++at];
+    }
+  at++;
+  if (kl > SP_COSE_KID_MAX || len - at != kl)
+    return false;
+  *kid = p + at;
+  *kid_len = kl;
+  return true;
 }
 
 sp_err
@@ -1334,7 +1367,6 @@ sp_msg_sign1_decode (const uint8_t *buf, size_t len, const char *content_type,
   memset (out, 0, sizeof *out);
   if (content_type == NULL || items == NULL)
     return SP_ERR_INVALID_ARG;
-
   err = sp_cbor_decode (buf, len, NULL, items, max_items, &doc);
   if (err != SP_OK)
     return err;
@@ -1358,28 +1390,15 @@ sp_msg_sign1_decode (const uint8_t *buf, size_t len, const char *content_type,
     err = sp_cbor_get_bytes (&doc, payload, &m->payload, &m->payload_len);
   if (err == SP_OK)
     err = sp_cbor_get_bytes (&doc, sig, &m->signature, &m->signature_len);
-  if (err == SP_OK)
-    /* The protected header, with the same items (the views above point
-     * into buf, not into the items): exactly {1: -7, 3: cty, 4: kid}, so
-     * items 1..6 are its keys and values in this order. */
-    err = sp_cbor_decode (m->protected_hdr, m->protected_len, NULL, items, max_items,
-                          &doc);
   if (err == SP_OK &&
-      (sp_cbor_get_count (&doc, 0, SP_CBOR_MAP, &count) != SP_OK || count != 3 ||
-       !header_entry (&doc, 1, SP_COSE_HDR_ALG) ||
-       doc.items[2].type != SP_CBOR_NINT || doc.items[2].value != 6 ||
-       !header_entry (&doc, 3, SP_COSE_HDR_CTY) ||
-       !sp_cbor_text_equals (&doc, 4, content_type) ||
-       !header_entry (&doc, 5, SP_COSE_HDR_KID) ||
-       sp_cbor_get_bytes (&doc, 6, &m->kid, &m->kid_len) != SP_OK ||
-       m->kid_len == 0 || m->kid_len > SP_COSE_KID_MAX))
+      !header_is_ours (m->protected_hdr, m->protected_len, content_type, &m->kid,
+                       &m->kid_len))
     err = SP_ERR_COSE_HEADER;
   if (err != SP_OK)
     {
       memset (out, 0, sizeof *out);
       return err;
     }
-  sp_cbor_get_text (&doc, 4, &m->cty_text, &m->cty_len);
   m->tagged = true;
   m->alg_in = SP_COSE_PROTECTED;
   m->alg_is_int = true;
@@ -1387,6 +1406,8 @@ sp_msg_sign1_decode (const uint8_t *buf, size_t len, const char *content_type,
   m->kid_in = SP_COSE_PROTECTED;
   m->cty_in = SP_COSE_PROTECTED;
   m->cty_is_text = true;
+  m->cty_text = (const char *) m->protected_hdr + (strlen (content_type) < 24 ? 5 : 6);
+  m->cty_len = strlen (content_type);
   return SP_OK;
 }
 

@@ -68,8 +68,8 @@
 #define SP_MSG_RECEIPT_CONTENT_TYPE "application/signet-receipt+cbor"
 
 /* Items a device's array needs for sp_msg_request_decode () with
- * SP_MSG_SEALED_MAX sealed entries, and for sp_msg_command_decode () with
- * up to 19 values and sealed digests together. */
+ * SP_MSG_SEALED_MAX sealed entries; sp_msg_command_decode () takes 25
+ * plus two per value and sealed digest of its arguments. */
 #define SP_MSG_DEVICE_ITEMS 64
 
 /* ---- numbers -------------------------------------------------------------- */
@@ -534,7 +534,8 @@ sp_err sp_msg_receipt_verify (const sp_crypto_port *port,
 /* Decode a tagged COSE_Sign1 whose protected header is exactly
  * {1: -7, 3: content_type, 4: kid} (deterministic, kid 1..SP_COSE_KID_MAX
  * bytes) and whose unprotected header is empty -- the only form Signet
- * signs, compared item by item -- with items[0..max_items) (13 suffice).
+ * signs, compared byte for byte with the header it would write for that
+ * kid -- with items[0..max_items) (6 suffice).
  * out is filled for sp_cose_sign1_verify (). SP_ERR_COSE_TAG without tag
  * 18; SP_ERR_COSE_HEADER for any other header; the CBOR errors. */
 sp_err sp_msg_sign1_decode (const uint8_t *buf, size_t len,

@@ -100,7 +100,8 @@ for f in $agent; do
   objs="$objs $out/obj/$f.o"
 done
 for f in $cbor_sources; do
-  b=cbor-$(basename "$f" .c)
+  n=$(basename "$f" .c)
+  b=cbor-${n#cbor-}
   # shellcheck disable=SC2086
   $CC $CFLAGS -Wno-error -w -c "$f" -o "$out/obj/$b.o"
   objs="$objs $out/obj/$b.o"
@@ -232,7 +233,8 @@ for entry in ("sa_link_receive", "sa_agent_handle", "sa_agent_tick", "sa_agent_b
     d, p = peak(entry)
     if entry in ("sa_link_receive", "sa_agent_handle", "sa_agent_tick", "sa_agent_boot"):
         session_peak = max(session_peak, d)
-    print("  %-16s %5d  %s" % (entry, d, " > ".join(p[:7]) + (" > ..." if len(p) > 7 else "")))
+    names = [x.rsplit(":", 1)[-1] for x in p]
+    print("  %-16s %5d  %s" % (entry, d, " > ".join(names[:8]) + (" > ..." if len(p) > 8 else "")))
 print("  (sa_provision runs once, at the factory, before the agent exists)")
 
 flash = tot["text"] + tot["data"]

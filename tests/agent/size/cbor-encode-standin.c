@@ -33,12 +33,56 @@ head (unsigned char major, uint64_t v, unsigned char *buf, size_t cap)
   return n + 1;
 }
 
-size_t cbor_encode_uint (uint64_t v, unsigned char *b, size_t c) { return head (0x00, v, b, c); }
-size_t cbor_encode_negint (uint64_t v, unsigned char *b, size_t c) { return head (0x20, v, b, c); }
-size_t cbor_encode_bytestring_start (size_t v, unsigned char *b, size_t c) { return head (0x40, v, b, c); }
-size_t cbor_encode_string_start (size_t v, unsigned char *b, size_t c) { return head (0x60, v, b, c); }
-size_t cbor_encode_array_start (size_t v, unsigned char *b, size_t c) { return head (0x80, v, b, c); }
-size_t cbor_encode_map_start (size_t v, unsigned char *b, size_t c) { return head (0xA0, v, b, c); }
-size_t cbor_encode_tag (uint64_t v, unsigned char *b, size_t c) { return head (0xC0, v, b, c); }
-size_t cbor_encode_bool (bool v, unsigned char *b, size_t c) { return head (0xE0, v ? 21 : 20, b, c); }
-size_t cbor_encode_null (unsigned char *b, size_t c) { return head (0xE0, 22, b, c); }
+size_t
+cbor_encode_uint (uint64_t v, unsigned char *b, size_t c)
+{
+  return head (0x00, v, b, c);
+}
+
+size_t
+cbor_encode_negint (uint64_t v, unsigned char *b, size_t c)
+{
+  return head (0x20, v, b, c);
+}
+
+size_t
+cbor_encode_bytestring_start (size_t v, unsigned char *b, size_t c)
+{
+  return head (0x40, v, b, c);
+}
+
+size_t
+cbor_encode_string_start (size_t v, unsigned char *b, size_t c)
+{
+  return head (0x60, v, b, c);
+}
+
+size_t
+cbor_encode_array_start (size_t v, unsigned char *b, size_t c)
+{
+  return head (0x80, v, b, c);
+}
+
+size_t
+cbor_encode_map_start (size_t v, unsigned char *b, size_t c)
+{
+  return head (0xA0, v, b, c);
+}
+
+size_t
+cbor_encode_tag (uint64_t v, unsigned char *b, size_t c)
+{
+  return head (0xC0, v, b, c);
+}
+
+size_t
+cbor_encode_bool (bool v, unsigned char *b, size_t c)
+{
+  return head (0xE0, v ? 21 : 20, b, c);
+}
+
+size_t
+cbor_encode_null (unsigned char *b, size_t c)
+{
+  return head (0xE0, 22, b, c);
+}
