@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * signet-device-session.h: the device session engine (DESIGN.md §3
+ * "Device session", docs/protocol.md; docs/engine.md is its manual).
+ *
+ * A SignetDeviceSession speaks the device protocol over an opened
+ * SignetTransport on behalf of a signed-in SignetServiceSession: HELLO,
+ * ATTEST (verified here against the manufacturer CAs and the revocation
+ * list of the service's trust document), REVOCATION, AUTHORIZE, APPLY of
+ * a profile (secret fields sealed by the service), COMMIT, ROLLBACK,
+ * READ and BYE. Every step is an _async/_finish pair on a GTask with a
+ * GCancellable, reports "progress" (step name, fraction), records what
+ * it did in the event log when one is given, and fails with a GError of
+ * the SIGNET_DEVICE_ERROR domain. Use a session from the thread that
+ * made it, one step at a time.
+ *
+ * Every request gets a fresh id; after a transport timeout the same bytes
+ * (same id) are sent again, up to max-retries times: the device answers a
+ * retry from its cache without acting twice (docs/protocol.md "Retries").
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "signet-eventlog.h"
+#include "signet-service-client.h"
+#include "signet-transport.h"
+
+G_BEGIN_DECLS
+
+#define SIGNET_DEVICE_ERROR (signet_device_error_quark ())
+GQuark signet_device_error_quark (void);
+
+/* Codes 1..30 are the device's status codes of docs/protocol.md, with the
+ * same numbers; codes from 100 are failures found on this side. */
+typedef enum {
+  SIGNET_DEVICE_ERROR_MALFORMED = 1,
+  SIGNET_DEVICE_ERROR_UNSUPPORTED = 2,
+  SIGNET_DEVICE_ERROR_TOO_LARGE = 3,
+  SIGNET_DEVICE_ERROR_BAD_STATE = 4,
+  SIGNET_DEVICE_ERROR_TOKEN_MALFORMED = 5,
+  SIGNET_DEVICE_ERROR_TOKEN_SIGNATURE = 6,
+  SIGNET_DEVICE_ERROR_TOKEN_EXPIRED = 7,
+  SIGNET_DEVICE_ERROR_TOKEN_NOT_YET_VALID = 8,
+  SIGNET_DEVICE_ERROR_TOKEN_AUDIENCE = 9,
+  SIGNET_DEVICE_ERROR_TOKEN_REVOKED = 10,
+  SIGNET_DEVICE_ERROR_COMMAND_SIGNATURE = 11,
+  SIGNET_DEVICE_ERROR_WRONG_TOKEN = 12,
+  SIGNET_DEVICE_ERROR_WRONG_DEVICE = 13,
+  SIGNET_DEVICE_ERROR_WRONG_NONCE = 14,
+  SIGNET_DEVICE_ERROR_REPLAY = 15,
+  SIGNET_DEVICE_ERROR_SCOPE = 16,
+  SIGNET_DEVICE_ERROR_VERSION_ROLLBACK = 17,
+  SIGNET_DEVICE_ERROR_SCHEMA = 18,
+  SIGNET_DEVICE_ERROR_STEP_UP = 19,
+  SIGNET_DEVICE_ERROR_DIGEST = 20,
+  SIGNET_DEVICE_ERROR_SEAL = 21,
+  SIGNET_DEVICE_ERROR_HEALTH = 22,
+  SIGNET_DEVICE_ERROR_STORAGE = 23,
+  SIGNET_DEVICE_ERROR_REVOCATION_STALE = 24,
+  SIGNET_DEVICE_ERROR_BULK_OFFSET = 25,
+  SIGNET_DEVICE_ERROR_NO_TRANSFER = 30,
+  /* local */
+  SIGNET_DEVICE_ERROR_FAILED = 100,        /* an unknown status, or our own failure */
+  SIGNET_DEVICE_ERROR_PROTOCOL,            /* the device answered something not of the spec */
+  SIGNET_DEVICE_ERROR_TIMEOUT,             /* no answer, retries included */
+  SIGNET_DEVICE_ERROR_DISCONNECTED,        /* the link went away or is closed */
+  SIGNET_DEVICE_ERROR_TRANSPORT,           /* another failure of the link */
+  SIGNET_DEVICE_ERROR_CANCELLED,
+  SIGNET_DEVICE_ERROR_NOT_READY,           /* a step out of order (apply before attest...) */
+  SIGNET_DEVICE_ERROR_UNTRUSTED,           /* the chain does not verify to a manufacturer CA */
+  SIGNET_DEVICE_ERROR_REVOKED,             /* the device serial is revoked */
+  SIGNET_DEVICE_ERROR_BAD_EVIDENCE,        /* evidence: bad signature, not our challenge or
+                                            * nonce, not the device HELLO named */
+  SIGNET_DEVICE_ERROR_BAD_RECEIPT,         /* a receipt that does not verify or match */
+  SIGNET_DEVICE_ERROR_INVALID_VALUE,       /* a value the profile does not allow */
+  SIGNET_DEVICE_ERROR_BAD_PROFILE,         /* a profile not for this device or not signed */
+  SIGNET_DEVICE_ERROR_SERVICE,             /* the token service refused or failed */
+  SIGNET_DEVICE_ERROR_EVENT_LOG,           /* the event log could not record the step */
+} SignetDeviceError;
+
+#define SIGNET_DEVICE_SESSION_MAX_RETRIES_DEFAULT 2
+
+/* What HELLO said. */
+typedef struct {
+  char *serial;
+  char *model;
+  char *firmware;
+  guint64 config_version;
+  guint64 capabilities;
+  guint64 device_time;
+  gboolean clock;
+  guint64 max_message;
+  guint64 revocation_version;
+} SignetDeviceInfo;
+
+void              signet_device_info_free (SignetDeviceInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceInfo, signet_device_info_free)
+
+/* A verified receipt of APPLY, COMMIT or ROLLBACK, with the command it
+ * answers. */
+typedef struct {
+  guint op;                 /* 1 apply, 2 commit, 3 rollback */
+  guint64 seq;
+  guint64 committed_version;
+  guint64 pending_version;  /* 0: nothing pending */
+  guint64 device_time;
+  GBytes *config_digest;    /* 32 bytes */
+  GBytes *command;          /* the signed command (COSE_Sign1) as sent */
+  GBytes *command_digest;   /* SHA-256 of command */
+  GBytes *receipt;          /* the signed receipt, as received */
+} SignetDeviceReceipt;
+
+void              signet_device_receipt_free (SignetDeviceReceipt *receipt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceReceipt, signet_device_receipt_free)
+
+#define SIGNET_TYPE_DEVICE_SESSION (signet_device_session_get_type ())
+G_DECLARE_FINAL_TYPE (SignetDeviceSession, signet_device_session, SIGNET, DEVICE_SESSION, GObject)
+
+/* transport must be open; trust is copied (what is needed of it); log
+ * (nullable) receives the session's events.
+ * Signal "progress" (const char *step, double fraction 0..1).
+ * Returns: (transfer full) */
+SignetDeviceSession *signet_device_session_new (SignetTransport      *transport,
+                                                SignetServiceClient  *client,
+                                                SignetServiceSession *session,
+                                                const SignetServiceTrust *trust,
+                                                SignetEventLog       *log);
+
+/* Retries of a request after a transport timeout (0..10). */
+void     signet_device_session_set_max_retries (SignetDeviceSession *self,
+                                                guint                retries);
+
+/* After hello. Returns: (transfer none) (nullable) */
+const SignetDeviceInfo *signet_device_session_get_info (SignetDeviceSession *self);
+/* After attest: SHA-256 (hex) of the leaf certificate. (nullable) */
+const char *signet_device_session_get_cert_fingerprint (SignetDeviceSession *self);
+/* The session nonce of the last HELLO. Returns: (transfer full) (nullable) */
+GBytes     *signet_device_session_dup_nonce (SignetDeviceSession *self);
+
+void      signet_device_session_hello_async (SignetDeviceSession *self, GCancellable *cancellable,
+                                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean  signet_device_session_hello_finish (SignetDeviceSession *self, GAsyncResult *result,
+                                              GError **error);
+
+/* ATTEST with a fresh challenge; verifies everything (see docs/engine.md). */
+void      signet_device_session_attest_async (SignetDeviceSession *self, GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean  signet_device_session_attest_finish (SignetDeviceSession *self, GAsyncResult *result,
+                                               GError **error);
+
+/* REVOCATION with the trust document's list; the version the device holds. */
+void      signet_device_session_push_revocation_async (SignetDeviceSession *self,
+                                                       GCancellable *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer user_data);
+gboolean  signet_device_session_push_revocation_finish (SignetDeviceSession *self,
+                                                        GAsyncResult *result,
+                                                        guint64 *out_version,
+                                                        GError **error);
+
+/* AUTHORIZE with the service session's current token. */
+void      signet_device_session_authorize_async (SignetDeviceSession *self,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data);
+gboolean  signet_device_session_authorize_finish (SignetDeviceSession *self,
+                                                  GAsyncResult *result, GError **error);
+
+/* Check values (a{sv}: s, integers, b; (transfer none), floating taken)
+ * against profile's non-secret fields, without sending anything.
+ * SIGNET_DEVICE_ERROR_INVALID_VALUE or _BAD_PROFILE. */
+gboolean  signet_device_session_validate (SignetDeviceSession        *self,
+                                          const SignetServiceProfile *profile,
+                                          GVariant                   *values,
+                                          GError                    **error);
+
+/* Plan and APPLY: validate values, have the service seal every secret
+ * field of profile to this device, sign the command, send it with the
+ * sealed entries and verify the receipt (pending = committed + 1). */
+void      signet_device_session_apply_async (SignetDeviceSession        *self,
+                                             const SignetServiceProfile *profile,
+                                             GVariant                   *values,
+                                             GCancellable               *cancellable,
+                                             GAsyncReadyCallback         callback,
+                                             gpointer                    user_data);
+/* Returns: (transfer full) (nullable) */
+SignetDeviceReceipt *signet_device_session_apply_finish (SignetDeviceSession *self,
+                                                         GAsyncResult *result, GError **error);
+
+void      signet_device_session_commit_async (SignetDeviceSession *self, GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+SignetDeviceReceipt *signet_device_session_commit_finish (SignetDeviceSession *self,
+                                                          GAsyncResult *result, GError **error);
+
+void      signet_device_session_rollback_async (SignetDeviceSession *self,
+                                                GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+SignetDeviceReceipt *signet_device_session_rollback_finish (SignetDeviceSession *self,
+                                                            GAsyncResult *result,
+                                                            GError **error);
+
+/* Send an already signed command of op (1 apply with no sealed entries,
+ * 2 commit, 3 rollback) as it is -- to re-send one, or to check that a
+ * device refuses one meant for another -- and verify the receipt against
+ * it. */
+void      signet_device_session_send_command_async (SignetDeviceSession *self, guint op,
+                                                    GBytes *command, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer user_data);
+SignetDeviceReceipt *signet_device_session_send_command_finish (SignetDeviceSession *self,
+                                                                GAsyncResult *result,
+                                                                GError **error);
+
+/* READ: the committed configuration without secrets, as a{sv}
+ * (s, x, b). Returns: (transfer full) (nullable) */
+void      signet_device_session_read_async (SignetDeviceSession *self, GCancellable *cancellable,
+                                            GAsyncReadyCallback callback, gpointer user_data);
+GVariant *signet_device_session_read_finish (SignetDeviceSession *self, GAsyncResult *result,
+                                             GError **error);
+
+void      signet_device_session_bye_async (SignetDeviceSession *self, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data);
+gboolean  signet_device_session_bye_finish (SignetDeviceSession *self, GAsyncResult *result,
+                                            GError **error);
+
+G_END_DECLS
