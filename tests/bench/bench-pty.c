@@ -36,7 +36,7 @@
 #include "sp-frame.h"
 
 #define MSG_LEN 2048
-#define N_MSGS 8000
+#define N_MSGS 32000
 #define IN_FLIGHT 8
 #define RUNS 7
 
