@@ -53,6 +53,7 @@ static const struct {
   { "invalid_credentials", 401, SIGNET_SERVICE_ERROR_INVALID_CREDENTIALS },
   { "unauthorized", 401, SIGNET_SERVICE_ERROR_UNAUTHORIZED },
   { "forbidden", 403, SIGNET_SERVICE_ERROR_FORBIDDEN },
+  { "step_up_required", 403, SIGNET_SERVICE_ERROR_STEP_UP_REQUIRED },
   { "not_found", 404, SIGNET_SERVICE_ERROR_NOT_FOUND },
   { "method_not_allowed", 405, SIGNET_SERVICE_ERROR_METHOD_NOT_ALLOWED },
   { "conflict", 409, SIGNET_SERVICE_ERROR_CONFLICT },
@@ -204,13 +205,6 @@ signet_service_error_set_from_api (GError     **error,
       }
   if (!known)
     code = code_from_status (status);
-  /* A step-up is a 403 whose message says so (docs/api.md: "step-up
-   * needed (`message` says so)"); the service's wording is "step-up
-   * required". */
-  if (code == SIGNET_SERVICE_ERROR_FORBIDDEN && said != NULL &&
-      strstr (said, "step-up") != NULL)
-    code = SIGNET_SERVICE_ERROR_STEP_UP_REQUIRED;
-
   detail = said != NULL ? g_strdup_printf (": %s", said) : g_strdup_printf (" (HTTP %u)", status);
 
   switch (code)

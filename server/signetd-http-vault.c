@@ -140,8 +140,8 @@ respond_seal_error (SoupServerMessage *msg,
       _signetd_http_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "revoked device");
       break;
     case SIGNETD_SEAL_ERROR_STEP_UP:
-      _signetd_http_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden",
-                                   "step-up required");
+      _signetd_http_respond_error (msg, SOUP_STATUS_FORBIDDEN, "step_up_required",
+                                   "step-up required: sign in again or step up with a fresh code");
       break;
     case SIGNETD_SEAL_ERROR_FORBIDDEN:
       _signetd_http_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", error->message);
