@@ -25,7 +25,7 @@ fi
 signetd="$top/_build/server/signetd"
 
 if [ "${1:-}" = "--headless" ]; then
-  exec /usr/bin/python3 "$top/build-aux/demo-headless.py" "$signetd"
+  exec /usr/bin/python3 "$top/build-aux/demo-headless.py" "$signetd" "$top/_build/agent/devsim/signet-devsim"
 fi
 
 state="$top/_demo"
