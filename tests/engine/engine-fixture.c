@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * engine-fixture.c: see engine-fixture.h.
+ */
+#include "config.h"
+
+#include "engine-fixture.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "signet-secret.h"
+#include "signet-totp.h"
+
+const char fixture_wifi_profile_json[] =
+  "{\"id\": \"acme-wifi\", \"version\": 3, \"model\": \"acme-gw1\", \"class\": \"credential\",\n"
+  " \"critical\": true, \"description\": \"Site Wi-Fi credentials\",\n"
+  " \"fields\": [\n"
+  "   {\"key\": \"wifi.ssid\", \"type\": \"string\", \"min\": 1, \"max\": 32},\n"
+  "   {\"key\": \"wifi.psk\", \"type\": \"string\", \"min\": 8, \"max\": 63, \"secret\": true,\n"
+  "    \"vault\": \"site-a/wifi-psk\"},\n"
+  "   {\"key\": \"wifi.channel\", \"type\": \"int\", \"min\": 1, \"max\": 13},\n"
+  "   {\"key\": \"wifi.band\", \"type\": \"enum\", \"values\": [\"2g4\", \"5g\"]}]}\n";
+
+static const char *signetd_path;
+static const char *devsim_path;
+static const char *models_dir;
+static gint64 last_totp_step = -1;
+
+gboolean
+fixture_parse_args (int    argc,
+                    char **argv)
+{
+  if (argc <= 3)
+    return FALSE;
+  signetd_path = argv[1];
+  devsim_path = argv[2];
+  models_dir = argv[3];
+  return TRUE;
+}
+
+const char *fixture_signetd (void) { return signetd_path; }
+const char *fixture_devsim (void) { return devsim_path; }
+const char *fixture_models_dir (void) { return models_dir; }
+
+/* ---- programs ------------------------------------------------------------ */
+
+static gboolean
+run_va (const char  *stdin_text,
+        char       **out,
+        char       **err,
+        gboolean     must_succeed,
+        const char  *program,
+        va_list      ap)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *o = NULL;
+  g_autofree char *e = NULL;
+  const char *arg;
+
+  g_ptr_array_add (argv, (char *) program);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  p = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (p, stdin_text, NULL, &o, &e, &error);
+  g_assert_no_error (error);
+  if (must_succeed && !g_subprocess_get_successful (p))
+    g_error ("%s %s failed: %s", program, (char *) argv->pdata[1], e);
+  if (out != NULL)
+    *out = g_steal_pointer (&o);
+  if (err != NULL)
+    *err = g_steal_pointer (&e);
+  return g_subprocess_get_successful (p);
+}
+
+char *
+fixture_run (const char *stdin_text,
+             const char *program,
+             ...)
+{
+  char *out = NULL;
+  va_list ap;
+
+  va_start (ap, program);
+  run_va (stdin_text, &out, NULL, TRUE, program, ap);
+  va_end (ap);
+  return out;
+}
+
+gboolean
+fixture_try_run (const char  *stdin_text,
+                 char       **out,
+                 char       **err,
+                 const char  *program,
+                 ...)
+{
+  gboolean ok;
+  va_list ap;
+
+  va_start (ap, program);
+  ok = run_va (stdin_text, out, err, FALSE, program, ap);
+  va_end (ap);
+  return ok;
+}
+
+void
+fixture_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        fixture_rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+/* Spawn argv, read its first stdout line and match pattern against it;
+ * the first group in *out_match. */
+static GSubprocess *
+spawn_until (const char         *stderr_path,
+             const char         *pattern,
+             char              **out_match,
+             const char * const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GRegex) re = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) m = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *p;
+
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
+  p = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
+  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  if (line == NULL || !g_regex_match (re, line, 0, &m))
+    {
+      g_autofree char *err = NULL;
+
+      g_file_get_contents (stderr_path, &err, NULL, NULL);
+      g_error ("%s did not start (%s): %s", argv[0], line != NULL ? line : "no line",
+               err != NULL ? err : "?");
+    }
+  *out_match = g_match_info_fetch (m, 1);
+  return p;
+}
+
+static void
+stop_process (GSubprocess **p)
+{
+  if (*p == NULL)
+    return;
+  g_subprocess_send_signal (*p, SIGTERM);
+  g_subprocess_wait (*p, NULL, NULL);
+  g_clear_object (p);
+}
+
+/* ---- async --------------------------------------------------------------- */
+
+void
+fixture_got_result (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+GAsyncResult *
+fixture_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* ---- the service --------------------------------------------------------- */
+
+static void
+merge_config (const char *data,
+              const char *config)
+{
+  g_autofree char *path = g_build_filename (data, "signetd.conf", NULL);
+  g_autoptr(GKeyFile) base = g_key_file_new ();
+  g_autoptr(GKeyFile) extra = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) groups = NULL;
+
+  g_assert_true (g_key_file_load_from_file (base, path, G_KEY_FILE_KEEP_COMMENTS, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_key_file_load_from_data (extra, config, -1, 0, &error));
+  g_assert_no_error (error);
+  groups = g_key_file_get_groups (extra, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      g_auto(GStrv) keys = g_key_file_get_keys (extra, groups[i], NULL, NULL);
+
+      for (guint k = 0; keys != NULL && keys[k] != NULL; k++)
+        {
+          g_autofree char *v = g_key_file_get_value (extra, groups[i], keys[k], NULL);
+
+          g_key_file_set_value (base, groups[i], keys[k], v);
+        }
+    }
+  g_assert_true (g_key_file_save_to_file (base, path, &error));
+  g_assert_no_error (error);
+}
+
+void
+fixture_signetd_start (Fixture *f)
+{
+  g_autofree char *srv_err = g_build_filename (f->tmp, "signetd.stderr", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { signetd_path, "serve", "--data-dir", f->data, "--listen", "127.0.0.1:0",
+                         NULL };
+
+  g_assert_null (f->signetd);
+  g_clear_pointer (&f->url, g_free);
+  f->signetd = spawn_until (srv_err, "^listening on (https://127\\.0\\.0\\.1:\\d+)$", &f->url, argv);
+  g_clear_object (&f->client);
+  f->client = signet_service_client_new_for_ca_file (f->url, f->tls, &error);
+  g_assert_no_error (error);
+  /* tests want failures quickly */
+  signet_service_client_set_retry_delay (f->client, 50);
+}
+
+void
+fixture_signetd_stop (Fixture *f)
+{
+  stop_process (&f->signetd);
+}
+
+char *
+fixture_totp (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) key = signet_totp_secret_from_base32 (f->totp_secret, &error);
+  gint64 now;
+  char *code;
+
+  g_assert_no_error (error);
+  /* signetd refuses a code twice: wait for the next step if needed */
+  while ((now = g_get_real_time () / G_USEC_PER_SEC) / 30 == last_totp_step)
+    g_usleep (200 * 1000);
+  last_totp_step = now / 30;
+  code = signet_totp_generate (key, now, 30, 6, SIGNET_TOTP_ALGORITHM_SHA1, &error);
+  g_assert_no_error (error);
+  return code;
+}
+
+void
+fixture_sign_in (Fixture *f)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(SignetSecretString) code = fixture_totp (f);
+
+  g_clear_pointer (&f->session, signet_service_session_unref);
+  g_clear_pointer (&f->profiles, g_ptr_array_unref);
+  g_clear_object (&f->log);
+  g_clear_pointer (&f->k0, g_bytes_unref);
+  FIXTURE_AWAIT (signet_service_client_login_async (f->client, FIXTURE_USER, FIXTURE_PASSWORD,
+                                                    code, NULL, NULL, fixture_got_result, &res),
+                 res);
+  f->session = signet_service_client_login_finish (f->client, res, &error);
+  g_assert_no_error (error);
+  f->k0 = signet_service_session_take_log_key (f->session);
+  g_assert_nonnull (f->k0);
+  f->log = signet_event_log_new_in_memory (f->k0, signet_service_session_get_username (f->session),
+                                           signet_service_session_get_id (f->session), NULL,
+                                           &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&f->trust, signet_service_trust_free);
+  FIXTURE_AWAIT (signet_service_client_trust_async (f->client, NULL, fixture_got_result, &res), res);
+  f->trust = signet_service_client_trust_finish (f->client, res, &error);
+  g_assert_no_error (error);
+  FIXTURE_AWAIT (signet_service_client_profiles_async (f->client, f->session, "acme-gw1", NULL,
+                                                       fixture_got_result, &res), res);
+  f->profiles = signet_service_client_profiles_finish (f->client, res, &error);
+  g_assert_no_error (error);
+}
+
+static void
+add_profile (Fixture    *f,
+             const char *json,
+             guint       n)
+{
+  g_autofree char *name = g_strdup_printf ("profile-%u.json", n);
+  g_autofree char *path = g_build_filename (f->tmp, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, json, -1, &error));
+  g_assert_no_error (error);
+  g_free (fixture_run (NULL, signetd_path, "profile", "--data-dir", f->data, "add", path, NULL));
+}
+
+gboolean
+fixture_setup (Fixture            *f,
+               const char         *config,
+               const char * const *extra_profiles)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRegex) re = NULL;
+  g_autoptr(GMatchInfo) m = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *ca_cert = NULL;
+
+  memset (f, 0, sizeof *f);
+  if (signetd_path == NULL || devsim_path == NULL || models_dir == NULL)
+    {
+      g_test_skip ("needs SIGNETD SIGNET_DEVSIM MODELS_DIR");
+      return FALSE;
+    }
+  f->tmp = g_dir_make_tmp ("signet-engine-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data = g_build_filename (f->tmp, "data", NULL);
+  f->ca_dir = g_build_filename (f->tmp, "ca", NULL);
+  f->tls = g_build_filename (f->data, "tls-cert.pem", NULL);
+  ca_cert = g_build_filename (f->ca_dir, "ca-cert.pem", NULL);
+
+  g_free (fixture_run (NULL, signetd_path, "init", "--data-dir", f->data, NULL));
+  if (config != NULL)
+    merge_config (f->data, config);
+  out = fixture_run (FIXTURE_PASSWORD "\n", signetd_path, "user", "--data-dir", f->data, "add",
+                     FIXTURE_USER, "--role", "technician", NULL);
+  re = g_regex_new ("otpauth://totp/\\S*[?&]secret=([A-Z2-7]+)", 0, 0, NULL);
+  g_assert_true (g_regex_match (re, out, 0, &m));
+  f->totp_secret = g_match_info_fetch (m, 1);
+  g_free (fixture_run (FIXTURE_PSK "\n", signetd_path, "secret", "--data-dir", f->data, "set",
+                       "site-a/wifi-psk", NULL));
+  add_profile (f, fixture_wifi_profile_json, 0);
+  for (guint i = 0; extra_profiles != NULL && extra_profiles[i] != NULL; i++)
+    add_profile (f, extra_profiles[i], i + 1);
+  g_free (fixture_run (NULL, devsim_path, "ca", "create", "--dir", f->ca_dir, "--name",
+                       "Acme Test CA", NULL));
+  g_free (fixture_run (NULL, signetd_path, "ca", "--data-dir", f->data, "add", ca_cert, NULL));
+  fixture_signetd_start (f);
+  fixture_sign_in (f);
+  return TRUE;
+}
+
+void
+fixture_teardown (Fixture *f)
+{
+  fixture_signetd_stop (f);
+  g_clear_pointer (&f->session, signet_service_session_unref);
+  g_clear_pointer (&f->trust, signet_service_trust_free);
+  g_clear_pointer (&f->profiles, g_ptr_array_unref);
+  g_clear_object (&f->log);
+  g_clear_pointer (&f->k0, g_bytes_unref);
+  g_clear_object (&f->client);
+  if (f->tmp != NULL)
+    fixture_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->ca_dir);
+  g_free (f->tls);
+  g_free (f->url);
+  g_free (f->totp_secret);
+  memset (f, 0, sizeof *f);
+}
+
+const SignetServiceProfile *
+fixture_profile (Fixture    *f,
+                 const char *id)
+{
+  for (guint i = 0; i < f->profiles->len; i++)
+    {
+      const SignetServiceProfile *p = g_ptr_array_index (f->profiles, i);
+
+      if (g_strcmp0 (p->id, id) == 0)
+        return p;
+    }
+  g_error ("no profile %s", id);
+  return NULL;
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+void
+fixture_device_renew_session (Fixture       *f,
+                              FixtureDevice *d)
+{
+  g_clear_object (&d->session);
+  d->session = signet_device_session_new (SIGNET_TRANSPORT (d->transport), f->client, f->session,
+                                          f->trust, f->log);
+}
+
+static void
+device_run (Fixture            *f,
+            FixtureDevice      *d,
+            const char * const *extra_run_args)
+{
+  g_autofree char *errpath = g_strdup_printf ("%s/%s.stderr", f->tmp, d->name);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (char *) devsim_path);
+  g_ptr_array_add (argv, (char *) "run");
+  g_ptr_array_add (argv, (char *) "--state");
+  g_ptr_array_add (argv, d->state);
+  g_ptr_array_add (argv, (char *) "--pty");
+  g_ptr_array_add (argv, (char *) "--json-status");
+  g_ptr_array_add (argv, d->status_file);
+  for (guint i = 0; extra_run_args != NULL && extra_run_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra_run_args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_clear_pointer (&d->pty, g_free);
+  d->proc = spawn_until (errpath, "^pty (/dev/\\S+)$", &d->pty,
+                         (const char * const *) argv->pdata);
+  d->transport = signet_serial_transport_new (d->pty);
+  FIXTURE_AWAIT (signet_transport_open_async (SIGNET_TRANSPORT (d->transport), NULL,
+                                              fixture_got_result, &res), res);
+  g_assert_true (signet_transport_open_finish (SIGNET_TRANSPORT (d->transport), res, &error));
+  g_assert_no_error (error);
+  fixture_device_renew_session (f, d);
+}
+
+void
+fixture_device_start (Fixture            *f,
+                      FixtureDevice      *d,
+                      const char         *name,
+                      const char         *model,
+                      const char         *serial,
+                      const char * const *extra_run_args)
+{
+  g_autofree char *model_file = g_strdup_printf ("%s/%s.json", models_dir, model);
+
+  memset (d, 0, sizeof *d);
+  d->name = g_strdup (name);
+  d->state = g_strdup_printf ("%s/%s.state", f->tmp, name);
+  d->status_file = g_strdup_printf ("%s/%s.events.jsonl", f->tmp, name);
+  g_free (fixture_run (NULL, devsim_path, "provision", "--state", d->state, "--model-file",
+                       model_file, "--serial", serial, "--ca-dir", f->ca_dir, "--trust-url",
+                       f->url, "--trust-ca", f->tls, NULL));
+  device_run (f, d, extra_run_args);
+}
+
+static void
+device_close (FixtureDevice *d)
+{
+  g_clear_object (&d->session);
+  if (d->transport != NULL)
+    signet_transport_close (SIGNET_TRANSPORT (d->transport));
+  g_clear_object (&d->transport);
+}
+
+void
+fixture_device_restart (Fixture            *f,
+                        FixtureDevice      *d,
+                        const char * const *extra_run_args)
+{
+  device_close (d);
+  if (d->proc != NULL)
+    {
+      /* a crashed simulator has exited already */
+      if (g_subprocess_get_identifier (d->proc) != NULL)
+        g_subprocess_send_signal (d->proc, SIGTERM);
+      g_subprocess_wait (d->proc, NULL, NULL);
+      g_clear_object (&d->proc);
+    }
+  device_run (f, d, extra_run_args);
+}
+
+void
+fixture_device_stop (FixtureDevice *d)
+{
+  device_close (d);
+  stop_process (&d->proc);
+  g_clear_pointer (&d->name, g_free);
+  g_clear_pointer (&d->state, g_free);
+  g_clear_pointer (&d->pty, g_free);
+  g_clear_pointer (&d->status_file, g_free);
+}
+
+void
+fixture_device_open (FixtureDevice *d)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  SignetDeviceSession *s = d->session;
+  guint64 version = 0;
+
+  FIXTURE_AWAIT (signet_device_session_hello_async (s, NULL, fixture_got_result, &res), res);
+  g_assert_true (signet_device_session_hello_finish (s, res, &error));
+  g_assert_no_error (error);
+  FIXTURE_AWAIT (signet_device_session_attest_async (s, NULL, fixture_got_result, &res), res);
+  g_assert_true (signet_device_session_attest_finish (s, res, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (signet_device_session_get_cert_fingerprint (s)), ==, 64);
+  FIXTURE_AWAIT (signet_device_session_push_revocation_async (s, NULL, fixture_got_result, &res),
+                 res);
+  g_assert_true (signet_device_session_push_revocation_finish (s, res, &version, &error));
+  g_assert_no_error (error);
+  FIXTURE_AWAIT (signet_device_session_authorize_async (s, NULL, fixture_got_result, &res), res);
+  g_assert_true (signet_device_session_authorize_finish (s, res, &error));
+  g_assert_no_error (error);
+}
+
+JsonObject *
+fixture_device_status (FixtureDevice *d)
+{
+  g_autofree char *out = fixture_run (NULL, devsim_path, "status", "--state", d->state, "--json",
+                                      NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+GVariant *
+fixture_wifi_values (gint32 channel)
+{
+  GVariantDict d;
+
+  g_variant_dict_init (&d, NULL);
+  g_variant_dict_insert (&d, "wifi.ssid", "s", "site-a");
+  g_variant_dict_insert (&d, "wifi.channel", "i", channel);
+  g_variant_dict_insert (&d, "wifi.band", "s", "5g");
+  return g_variant_dict_end (&d);
+}
+
+char *
+fixture_hex (GBytes *bytes)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (bytes, &len);
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", p[i]);
+  return g_string_free (s, FALSE);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * engine-fixture.h: real programs for the engine's integration tests.
+ *
+ * A Fixture is a signetd (init; technician "alice" with a TOTP secret; a
+ * vault secret; the acme-wifi profile and any others given; the devsim
+ * CA; serve on 127.0.0.1:0 with its own TLS certificate) and a signed-in
+ * service session with the trust document, the profiles of acme-gw1 and
+ * an in-memory event log (K_0 kept in the fixture so tests can verify).
+ * A FixtureDevice is a signet-devsim provisioned against that service and
+ * running on a pty, with an opened SignetSerialTransport and a
+ * SignetDeviceSession. Every helper asserts: a failure of the set-up is a
+ * failure of the test. Everything lives in one temp dir, removed at
+ * teardown.
+ *
+ *   TEST SIGNETD SIGNET_DEVSIM MODELS_DIR [--tap]
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "signet-device-session.h"
+#include "signet-serial-transport.h"
+
+G_BEGIN_DECLS
+
+#define FIXTURE_PASSWORD "correct horse battery staple"
+#define FIXTURE_PSK "site-a-wpa2-passphrase"
+#define FIXTURE_USER "alice"
+
+/* The acme-wifi profile (credential, critical, a sealed wifi.psk). */
+extern const char fixture_wifi_profile_json[];
+
+typedef struct {
+  char *tmp;
+  char *data;           /* signetd --data-dir */
+  char *ca_dir;         /* the devsim manufacturer CA */
+  char *tls;            /* the service's certificate (PEM) */
+  char *url;
+  char *totp_secret;    /* base32 */
+  GSubprocess *signetd;
+  SignetServiceClient *client;
+  SignetServiceSession *session;
+  SignetServiceTrust *trust;
+  GPtrArray *profiles;  /* of acme-gw1 */
+  SignetEventLog *log;
+  GBytes *k0;
+} Fixture;
+
+typedef struct {
+  char *name;
+  char *state;
+  char *pty;
+  char *status_file;
+  GSubprocess *proc;
+  SignetSerialTransport *transport;
+  SignetDeviceSession *session;
+} FixtureDevice;
+
+/* Reads SIGNETD SIGNET_DEVSIM MODELS_DIR from argv after g_test_init;
+ * FALSE (tests should skip) when they are missing. */
+gboolean  fixture_parse_args (int argc, char **argv);
+/* The programs, as given. */
+const char *fixture_signetd (void);
+const char *fixture_devsim (void);
+const char *fixture_models_dir (void);
+
+/* Set up the service and sign in. config (nullable) is written as
+ * signetd.conf content to the data dir before serve (e.g. a short
+ * "[tokens]\nlifetime=5\n"); extra_profiles (nullable, NULL-terminated)
+ * are JSON documents added with `signetd profile add`.
+ * FALSE (and g_test_skip) when the programs were not given. */
+gboolean  fixture_setup      (Fixture *f, const char *config, const char * const *extra_profiles);
+void      fixture_teardown   (Fixture *f);
+/* Stop / start signetd again on the same data dir (and a new port: url
+ * changes; the client is remade). */
+void      fixture_signetd_stop  (Fixture *f);
+void      fixture_signetd_start (Fixture *f);
+/* A fresh TOTP code for alice (waits for the next 30-s step when the
+ * current one was already used by this fixture). Returns: (transfer full) */
+char     *fixture_totp        (Fixture *f);
+/* Sign in again (a new service session and event log; the old ones are
+ * dropped). */
+void      fixture_sign_in     (Fixture *f);
+/* The profile of the service session's list by id. Returns: (transfer none) */
+const SignetServiceProfile *fixture_profile (Fixture *f, const char *id);
+
+/* Provision a devsim (model file MODEL.json of MODELS_DIR, serial) and
+ * run it on a pty with extra_run_args (nullable, NULL-terminated: fault
+ * flags of docs/devsim.md), then open the transport and make a device
+ * session on the fixture's session, trust and log. */
+void      fixture_device_start (Fixture *f, FixtureDevice *d, const char *name, const char *model,
+                                const char *serial, const char * const *extra_run_args);
+/* Run the provisioned device again (after a crash or stop), same state;
+ * a new pty, transport and device session. */
+void      fixture_device_restart (Fixture *f, FixtureDevice *d,
+                                  const char * const *extra_run_args);
+/* Close the transport and stop the simulator (SIGTERM). */
+void      fixture_device_stop  (FixtureDevice *d);
+/* A new device session (the fixture's current session, trust and log)
+ * over the device's transport. */
+void      fixture_device_renew_session (Fixture *f, FixtureDevice *d);
+/* hello, attest, revocation, authorize: each must succeed. */
+void      fixture_device_open  (FixtureDevice *d);
+/* `signet-devsim status --state ... --json`. Returns: (transfer full) */
+JsonObject *fixture_device_status (FixtureDevice *d);
+
+/* Run program with args (NULL-terminated), stdin_text fed; asserts it
+ * succeeds. Returns: (transfer full) its stdout */
+char     *fixture_run        (const char *stdin_text, const char *program, ...) G_GNUC_NULL_TERMINATED;
+/* The same, returning FALSE instead of asserting; out/err (nullable). */
+gboolean  fixture_try_run    (const char *stdin_text, char **out, char **err,
+                              const char *program, ...) G_GNUC_NULL_TERMINATED;
+
+/* Asynchronous calls in tests: pass fixture_got_result, &res; then
+ * fixture_wait (&res) iterates the default main context until it is set. */
+void          fixture_got_result (GObject *source, GAsyncResult *result, gpointer user_data);
+GAsyncResult *fixture_wait       (GAsyncResult **slot);
+#define FIXTURE_AWAIT(call_with_cb, res) \
+  G_STMT_START { g_clear_object (&res); call_with_cb; fixture_wait (&res); } G_STMT_END
+
+/* a{sv} of the wifi profile's non-secret fields (floating). */
+GVariant *fixture_wifi_values (gint32 channel);
+/* Lower-case hex. Returns: (transfer full) */
+char     *fixture_hex        (GBytes *bytes);
+void      fixture_rm_rf      (const char *path);
+
+G_END_DECLS
