@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "signet-service-error.h"
 
@@ -24,6 +25,7 @@ typedef struct {
   SignetEventLog *live; /* (nullable) its writer */
   guint64 next_seq;     /* acknowledged records */
   GBytes *head;         /* (nullable) acknowledged chain head */
+  char *session;        /* (nullable) the log's session (record 0), once read */
 } Entry;
 
 struct _SignetLogUploader
@@ -70,6 +72,7 @@ entry_free (Entry *e)
   g_free (e->state_path);
   g_clear_object (&e->live);
   g_clear_pointer (&e->head, g_bytes_unref);
+  g_free (e->session);
   g_free (e);
 }
 
@@ -125,6 +128,8 @@ entry_save (Entry   *e,
 
   g_key_file_set_string (kf, STATE_GROUP, "path", e->path);
   g_key_file_set_uint64 (kf, STATE_GROUP, "next_seq", e->next_seq);
+  if (e->session != NULL)
+    g_key_file_set_string (kf, STATE_GROUP, "session", e->session);
   if (e->head != NULL)
     {
       gsize n;
@@ -180,6 +185,59 @@ hex_to_bytes (const char *hex)
   return g_bytes_new_take (out, n / 2);
 }
 
+/* A session id as the service makes and takes them ([A-Za-z0-9_-], 1 to
+ * 64): safe in the query it goes in. */
+static gboolean
+is_session_id (const char *id)
+{
+  gsize len = id != NULL ? strlen (id) : 0;
+
+  if (len == 0 || len > 64)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (id[i]) && id[i] != '-' && id[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* The session record 0 names (docs/eventlog.md §2: session.start's
+ * data "session"), or NULL if rec is not such a record. */
+static char *
+record_session (SignetEventRecord *rec)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *json = NULL;
+  JsonNode *root, *member;
+
+  if (signet_event_record_get_seq (rec) != 0 ||
+      g_strcmp0 (signet_event_record_get_record_type (rec), "session.start") != 0)
+    return NULL;
+  json = signet_event_record_data_to_json (rec);
+  parser = json_parser_new ();
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  member = json_object_get_member (json_node_get_object (root), "session");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) ||
+      json_node_get_value_type (member) != G_TYPE_STRING ||
+      !is_session_id (json_node_get_string (member)))
+    return NULL;
+  return g_strdup (json_node_get_string (member));
+}
+
+/* The session of the log at path, from its record 0, or NULL while it
+ * cannot be read (the next cut tries again). */
+static char *
+log_file_session (const char *path)
+{
+  g_autoptr(SignetEventLogReader) reader = signet_event_log_reader_new_for_path (path, NULL);
+  g_autoptr(SignetEventRecord) rec = NULL;
+
+  if (reader == NULL || !signet_event_log_reader_next (reader, &rec, NULL))
+    return NULL;
+  return record_session (rec);
+}
+
 static char *
 state_path_for (SignetLogUploader *self,
                 const char        *path)
@@ -216,6 +274,7 @@ load_state_file (SignetLogUploader *self,
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autofree char *path = NULL;
   g_autofree char *head = NULL;
+  g_autofree char *session = NULL;
   g_autoptr(GError) local_error = NULL;
   Entry *e;
 
@@ -235,6 +294,11 @@ load_state_file (SignetLogUploader *self,
   head = g_key_file_get_string (kf, STATE_GROUP, "head", NULL);
   if (head != NULL)
     e->head = hex_to_bytes (head);
+  /* State files of an uploader before ?session= have none: it is read
+   * from the log again. */
+  session = g_key_file_get_string (kf, STATE_GROUP, "session", NULL);
+  if (is_session_id (session))
+    e->session = g_steal_pointer (&session);
   if (e->next_seq > 0 && e->head == NULL)
     {
       g_set_error (error, SIGNET_LOG_UPLOADER_ERROR, SIGNET_LOG_UPLOADER_ERROR_IO,
@@ -314,6 +378,9 @@ signet_log_uploader_add_log (SignetLogUploader *self,
       e = g_new0 (Entry, 1);
       e->path = g_canonicalize_filename (path, NULL);
       e->state_path = state_path_for (self, e->path);
+      /* Which session the log belongs to is known from now on, even if
+       * the session ends before anything reaches the service. */
+      e->session = log_file_session (e->path);
       /* Queued is durable: the state file exists from now on. */
       if (!entry_save (e, error))
         {
@@ -418,6 +485,20 @@ cut_segment (Entry    *e,
         break;
       seq = signet_event_record_get_seq (rec);
       off = signet_event_record_get_offset (rec);
+      if (seq == 0 && off == 0)
+        {
+          g_autofree char *session = record_session (rec);
+
+          if (e->session != NULL && g_strcmp0 (session, e->session) != 0)
+            {
+              g_set_error (error, SIGNET_LOG_UPLOADER_ERROR, SIGNET_LOG_UPLOADER_ERROR_DIVERGED,
+                           "The event log %s no longer starts the session it was queued for",
+                           e->path);
+              return FALSE;
+            }
+          if (e->session == NULL)
+            e->session = g_steal_pointer (&session);
+        }
       {
         g_autoptr(GBytes) raw = signet_event_record_dup_raw (rec);
 
@@ -547,11 +628,13 @@ upload_done (GObject      *source,
       return;
     }
   if (receipt->next_seq < f->sent_from || receipt->head == NULL ||
-      g_bytes_get_size (receipt->head) != SIGNET_EVENT_LOG_HASH_LEN)
+      g_bytes_get_size (receipt->head) != SIGNET_EVENT_LOG_HASH_LEN ||
+      (e->session != NULL && g_strcmp0 (receipt->session, e->session) != 0))
     {
       flush_fail_entry (task, g_error_new (SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_BAD_RESPONSE,
                                            "The service acknowledged %" G_GUINT64_FORMAT
-                                           " records of %s, fewer than sent",
+                                           " records of %s, fewer than sent or of "
+                                           "another log",
                                            receipt->next_seq, e->path));
       return;
     }
@@ -580,6 +663,7 @@ flush_step (GTask *task)
   while (f->index < f->entries->len)
     {
       Entry *e = g_ptr_array_index (f->entries, f->index);
+      gboolean knew_session = e->session != NULL;
       Cut cut;
       g_autoptr(GBytes) segment = NULL;
 
@@ -588,8 +672,10 @@ flush_step (GTask *task)
           flush_fail_entry (task, error);
           return;
         }
-      if (!cut_segment (e, f->from_zero ? 0 : e->next_seq, &cut, &error))
+      if (!cut_segment (e, f->from_zero ? 0 : e->next_seq, &cut, &error) ||
+          (!knew_session && e->session != NULL && !entry_save (e, &error)))
         {
+          cut_clear (&cut);
           flush_fail_entry (task, error);
           return;
         }
@@ -613,7 +699,9 @@ flush_step (GTask *task)
       segment = g_bytes_new_from_bytes (cut.file, cut.start, cut.end - cut.start);
       f->sent_len = cut.end - cut.start;
       cut_clear (&cut);
-      signet_service_client_logs_upload_async (self->client, self->session, segment,
+      /* Each log to its own session: the current session's token
+       * delivers the logs of the user's earlier sessions too. */
+      signet_service_client_logs_upload_async (self->client, self->session, e->session, segment,
                                                f->cancellable, upload_done,
                                                g_object_ref (task));
       return;

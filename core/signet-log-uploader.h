@@ -2,9 +2,10 @@
 /*
  * The offline upload queue of event logs (DESIGN §3, docs/eventlog.md
  * "Uploading"): per log a small state file holds what the service
- * acknowledged (next_seq and head of the last POST /v1/logs answer),
- * written atomically; flush uploads the unacknowledged tail of each log
- * as segments of whole records, and on a transient failure (service
+ * acknowledged (next_seq and head of the last POST /v1/logs answer)
+ * and the log's session, written atomically; flush uploads the
+ * unacknowledged tail of each log to its own session as segments of
+ * whole records, and on a transient failure (service
  * unreachable, timeout, 5xx, 429) retries with back-off. Nothing is
  * lost (the file stays the source of truth) and nothing is duplicated
  * (the service takes overlapping records byte for byte; a 409 makes the
@@ -41,7 +42,12 @@ G_DECLARE_FINAL_TYPE (SignetLogUploader, signet_log_uploader, SIGNET, LOG_UPLOAD
 SignetLogUploader *signet_log_uploader_new           (SignetServiceClient  *client,
                                                       const char           *state_dir,
                                                       GError              **error);
-/* The session whose token uploads (a log is its session's: docs/api.md). */
+/* The session whose token uploads. Each log goes to its own session,
+ * the one its record 0 names (kept in the state file): the current
+ * session's token delivers the logs of the same user's earlier sessions
+ * too (POST /v1/logs?session=, docs/api.md), signed out or not. A log of
+ * another user's session fails with SIGNET_SERVICE_ERROR_NOT_FOUND and
+ * stays queued for that user. */
 void               signet_log_uploader_set_session   (SignetLogUploader    *self,
                                                       SignetServiceSession *session);
 /* Queue the log at path (absolute or relative; stored absolute). live

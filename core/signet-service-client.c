@@ -153,6 +153,10 @@ typedef struct _Request Request;
 typedef gpointer (*ParseFunc) (Request     *req,
                                JsonObject  *root,
                                GError     **error);
+/* The same for an answer of raw_type, body the whole answer. */
+typedef gpointer (*RawParseFunc) (Request     *req,
+                                  GBytes      *body,
+                                  GError     **error);
 
 struct _Request {
   SignetServiceClient *client;    /* the task's source object keeps it alive */
@@ -165,6 +169,10 @@ struct _Request {
   gboolean idempotent;
   guint expect_status;
   ParseFunc parse;
+  RawParseFunc raw_parse;         /* instead of parse: an answer that is not JSON */
+  const char *raw_type;           /* the Content-Type raw_parse takes */
+  gsize max_response;             /* the answer's bound (the client's, or more) */
+  GHashTable *log_headers;        /* (nullable) Signet-Log-* of the answer, lower-case names */
   GDestroyNotify result_free;     /* NULL: the call returns a boolean */
   gpointer extra;                 /* per call: the login key, the sealed field keys */
   GDestroyNotify extra_free;
@@ -691,6 +699,34 @@ signet_service_log_receipt_free (SignetServiceLogReceipt *receipt)
   g_free (receipt);
 }
 
+void
+signet_service_log_summary_free (SignetServiceLogSummary *summary)
+{
+  if (summary == NULL)
+    return;
+  g_free (summary->id);
+  g_free (summary->kind);
+  g_free (summary->technician);
+  g_free (summary->outcome);
+  g_strfreev (summary->devices);
+  g_free (summary);
+}
+
+void
+signet_service_log_free (SignetServiceLog *log)
+{
+  if (log == NULL)
+    return;
+  g_free (log->id);
+  g_clear_pointer (&log->log, g_bytes_unref);
+  g_free (log->kind);
+  g_free (log->technician);
+  g_free (log->outcome);
+  g_free (log->verdict);
+  g_free (log->reason);
+  g_free (log);
+}
+
 /* ---- libcurl errors ------------------------------------------------------ */
 
 /* The one translation of libcurl's codes (STYLE.md rule 11). curl's error
@@ -710,7 +746,7 @@ set_curl_error (Request   *req,
       if (code == CURLE_FILESIZE_EXCEEDED || req->too_large)
         signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, 0, NULL, -1,
                                   "The service's answer is larger than %" G_GSIZE_FORMAT
-                                  " KiB: refused", self->max_response / 1024);
+                                  " KiB: refused", req->max_response / 1024);
       else
         signet_service_error_set (error, SIGNET_SERVICE_ERROR_FAILED, 0, NULL, -1,
                                   "Could not keep the service's answer (%s)", detail);
@@ -936,6 +972,8 @@ request_reset_attempt (Request *req)
   req->retry_after = -1;
   req->server_date = -1;
   req->errbuf[0] = '\0';
+  if (req->log_headers != NULL)
+    g_hash_table_remove_all (req->log_headers);
 }
 
 static void
@@ -947,6 +985,7 @@ request_free (gpointer data)
   g_free (req->path);
   g_clear_pointer (&req->body, g_bytes_unref);
   g_clear_pointer (&req->session, signet_service_session_unref);
+  g_clear_pointer (&req->log_headers, g_hash_table_unref);
   if (req->extra_free != NULL && req->extra != NULL)
     req->extra_free (req->extra);
   g_free (req);
@@ -1057,7 +1096,7 @@ write_cb (char   *data,
   Request *req = user_data;
   gsize n = size * nmemb;
 
-  if (!wipe_buf_append (&req->response, data, n, req->client->max_response))
+  if (!wipe_buf_append (&req->response, data, n, req->max_response))
     {
       req->too_large = TRUE;
       return 0;
@@ -1082,6 +1121,8 @@ header_cb (char   *data,
     {
       req->retry_after = -1;
       req->server_date = -1;
+      if (req->log_headers != NULL)
+        g_hash_table_remove_all (req->log_headers);
       return n;
     }
   if (n > 512)
@@ -1117,6 +1158,9 @@ header_cb (char   *data,
       if (t != (time_t) -1)
         req->server_date = (gint64) t;
     }
+  else if (req->log_headers != NULL && g_ascii_strncasecmp (line, "Signet-Log-", 11) == 0 &&
+           g_utf8_validate (value, -1, NULL))
+    g_hash_table_replace (req->log_headers, g_ascii_strdown (line, -1), g_strdup (value));
   return n;
 }
 
@@ -1168,7 +1212,11 @@ request_setup_easy (Request  *req,
   CURL *easy;
   CURLcode rc = CURLE_OK;
 
-  if (!append_header (req, "Accept: application/json", error) ||
+  g_autofree char *accept = g_strconcat ("Accept: ",
+                                         req->raw_type != NULL ? req->raw_type : "application/json",
+                                         NULL);
+
+  if (!append_header (req, accept, error) ||
       /* Small bodies: no 100-continue round trip (bounded on our side). */
       !append_header (req, "Expect:", error))
     return FALSE;
@@ -1224,7 +1272,7 @@ request_setup_easy (Request  *req,
     SETOPT (CURLOPT_PROXY, self->proxy);
   SETOPT (CURLOPT_CONNECTTIMEOUT_MS, (long) self->connect_timeout * 1000);
   SETOPT (CURLOPT_TIMEOUT_MS, (long) self->timeout * 1000);
-  SETOPT (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->max_response);
+  SETOPT (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) req->max_response);
   SETOPT (CURLOPT_WRITEFUNCTION, write_cb);
   SETOPT (CURLOPT_WRITEDATA, req);
   SETOPT (CURLOPT_HEADERFUNCTION, header_cb);
@@ -1338,6 +1386,23 @@ result_from_answer (Request  *req,
     return req->parse (req, NULL, error);
 
   curl_easy_getinfo (req->easy, CURLINFO_CONTENT_TYPE, &ctype);
+  if (req->raw_parse != NULL)
+    {
+      g_autoptr(GBytes) body = NULL;
+      gsize n = ctype != NULL ? strcspn (ctype, ";") : 0;
+
+      while (n > 0 && g_ascii_isspace (ctype[n - 1]))
+        n--;
+      if (ctype == NULL || n != strlen (req->raw_type) ||
+          g_ascii_strncasecmp (ctype, req->raw_type, n) != 0)
+        {
+          signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, status, NULL, -1,
+                                    "The service's answer is not %s", req->raw_type);
+          return NULL;
+        }
+      body = g_bytes_new (req->response.data, req->response.len);
+      return req->raw_parse (req, body, error);
+    }
   if (!is_json_content_type (ctype))
     {
       signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, status, NULL, -1,
@@ -1421,6 +1486,7 @@ request_new (SignetServiceClient *self,
   req->method = method;
   req->path = g_strdup (path);
   req->expect_status = 200;
+  req->max_response = self->max_response;
   req->retry_after = -1;
   req->server_date = -1;
   req->task = g_task_new (self, cancellable, callback, user_data);
@@ -1929,6 +1995,191 @@ parse_logs_upload (Request     *req,
   r->next_seq = (guint64) next_seq;
   r->head = g_bytes_new (head, sizeof head);
   return g_steal_pointer (&r);
+}
+
+/* What GET /v1/logs answers: a page and the cursor of the next. */
+typedef struct {
+  GPtrArray *logs;       /* (element-type SignetServiceLogSummary) */
+  char *next_cursor;     /* (nullable) */
+} LogPage;
+
+static void
+log_page_free (LogPage *page)
+{
+  if (page == NULL)
+    return;
+  g_clear_pointer (&page->logs, g_ptr_array_unref);
+  g_free (page->next_cursor);
+  g_free (page);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LogPage, log_page_free)
+
+static gboolean
+is_one_of (const char         *value,
+           const char * const *set)
+{
+  return value != NULL && g_strv_contains (set, value);
+}
+
+static const char * const log_outcomes[] = { "verified", "tampered", "open", "incomplete", NULL };
+static const char * const log_kinds[] = { "session", "service", NULL };
+
+static gpointer
+parse_logs_search (Request     *req,
+                   JsonObject  *obj,
+                   GError     **error)
+{
+  g_autoptr(LogPage) page = g_new0 (LogPage, 1);
+  JsonArray *logs = member_array (obj, "logs", error);
+  JsonNode *cursor = json_object_get_member (obj, "next_cursor");
+
+  if (logs == NULL)
+    return NULL;
+  if (cursor == NULL || !(JSON_NODE_HOLDS_NULL (cursor) ||
+                          (JSON_NODE_HOLDS_VALUE (cursor) &&
+                           json_node_get_value_type (cursor) == G_TYPE_STRING &&
+                           g_utf8_validate (json_node_get_string (cursor), -1, NULL))))
+    {
+      bad_member (error, "next_cursor");
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_NULL (cursor))
+    page->next_cursor = g_strdup (json_node_get_string (cursor));
+  page->logs = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_service_log_summary_free);
+  for (guint i = 0; i < json_array_get_length (logs); i++)
+    {
+      JsonObject *l = element_object (logs, i, "logs", error);
+      SignetServiceLogSummary *one;
+      const char *id, *kind, *technician, *outcome;
+      JsonArray *devices;
+      gint64 records;
+
+      if (l == NULL)
+        return NULL;
+      one = g_new0 (SignetServiceLogSummary, 1);
+      g_ptr_array_add (page->logs, one);
+      if (!member_string (l, "session", &id, error) ||
+          !member_string (l, "kind", &kind, error) ||
+          !member_string (l, "technician", &technician, error) ||
+          !member_int (l, "started", 0, &one->started, error) ||
+          !member_int_or_null (l, "ended", &one->ended, error) ||
+          !member_int (l, "records", 0, &records, error) ||
+          !member_string (l, "outcome", &outcome, error) ||
+          (devices = member_array (l, "devices", error)) == NULL)
+        return NULL;
+      if (!is_one_of (kind, log_kinds))
+        {
+          bad_member (error, "kind");
+          return NULL;
+        }
+      if (!is_one_of (outcome, log_outcomes))
+        {
+          bad_member (error, "outcome");
+          return NULL;
+        }
+      one->id = g_strdup (id);
+      one->kind = g_strdup (kind);
+      one->technician = g_strdup (technician);
+      one->outcome = g_strdup (outcome);
+      one->records = (guint64) records;
+      one->devices = g_new0 (char *, json_array_get_length (devices) + 1);
+      for (guint j = 0; j < json_array_get_length (devices); j++)
+        {
+          JsonNode *d = json_array_get_element (devices, j);
+
+          if (d == NULL || !JSON_NODE_HOLDS_VALUE (d) ||
+              json_node_get_value_type (d) != G_TYPE_STRING ||
+              !g_utf8_validate (json_node_get_string (d), -1, NULL))
+            {
+              bad_member (error, "devices");
+              return NULL;
+            }
+          one->devices[j] = g_strdup (json_node_get_string (d));
+        }
+    }
+  return g_steal_pointer (&page);
+}
+
+/* A Signet-Log-* header of the answer (name lower-case). */
+static const char *
+log_header (Request    *req,
+            const char *name)
+{
+  return g_hash_table_lookup (req->log_headers, name);
+}
+
+/* A decimal header value in [min, G_MAXINT64]. */
+static gboolean
+log_header_int (Request     *req,
+                const char  *name,
+                gint64       min,
+                gint64      *out,
+                GError     **error)
+{
+  const char *text = log_header (req, name);
+  gint64 v;
+
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, G_MAXINT64, &v, NULL))
+    {
+      signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, 200, NULL, -1,
+                                "The service's answer lacks a valid %s header", name);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+log_header_text (Request     *req,
+                 const char  *name,
+                 char       **out,
+                 GError     **error)
+{
+  const char *text = log_header (req, name);
+
+  if (text == NULL || *text == '\0')
+    {
+      signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, 200, NULL, -1,
+                                "The service's answer lacks a valid %s header", name);
+      return FALSE;
+    }
+  *out = g_strdup (text);
+  return TRUE;
+}
+
+static gpointer
+parse_log_fetch (Request     *req,
+                 GBytes      *body,
+                 GError     **error)
+{
+  g_autoptr(SignetServiceLog) log = g_new0 (SignetServiceLog, 1);
+  gint64 records, rejected;
+
+  log->id = g_strdup (req->extra);
+  log->index = -1;
+  if (!log_header_text (req, "signet-log-kind", &log->kind, error) ||
+      !log_header_text (req, "signet-log-technician", &log->technician, error) ||
+      !log_header_text (req, "signet-log-outcome", &log->outcome, error) ||
+      !log_header_text (req, "signet-log-verdict", &log->verdict, error) ||
+      !log_header_text (req, "signet-log-reason", &log->reason, error) ||
+      !log_header_int (req, "signet-log-records", 0, &records, error) ||
+      !log_header_int (req, "signet-log-sealed-seq", -1, &log->sealed_seq, error) ||
+      !log_header_int (req, "signet-log-rejected", 0, &rejected, error) ||
+      (log_header (req, "signet-log-index") != NULL &&
+       !log_header_int (req, "signet-log-index", 0, &log->index, error)))
+    return NULL;
+  if (!is_one_of (log->kind, log_kinds) || !is_one_of (log->outcome, log_outcomes) ||
+      rejected > G_MAXUINT)
+    {
+      signet_service_error_set (error, SIGNET_SERVICE_ERROR_BAD_RESPONSE, 200, NULL, -1,
+                                "The service's answer has an unknown log kind or outcome");
+      return NULL;
+    }
+  log->records = (guint64) records;
+  log->rejected = (guint) rejected;
+  log->log = g_bytes_ref (body);
+  return g_steal_pointer (&log);
 }
 
 static gpointer
@@ -2860,14 +3111,32 @@ signet_service_client_seal_finish (SignetServiceClient  *self,
   return finish_pointer (self, result, signet_service_client_seal_async, error);
 }
 
+/* A log id as the service takes it ([A-Za-z0-9_-], 1 to 64): safe in a
+ * path and a query without escaping. */
+static gboolean
+is_log_id (const char *id)
+{
+  gsize len = strlen (id);
+
+  if (len == 0 || len > 64)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (id[i]) && id[i] != '-' && id[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
 void
 signet_service_client_logs_upload_async (SignetServiceClient  *self,
                                          SignetServiceSession *session,
+                                         const char           *log_session,
                                          GBytes               *segment,
                                          GCancellable         *cancellable,
                                          GAsyncReadyCallback   callback,
                                          gpointer              user_data)
 {
+  g_autofree char *path = NULL;
+  gboolean named;
   GError *error = NULL;
   Request *req;
   gsize len;
@@ -2876,8 +3145,19 @@ signet_service_client_logs_upload_async (SignetServiceClient  *self,
   g_return_if_fail (session != NULL);
   g_return_if_fail (segment != NULL);
 
-  req = pop_request_new (self, session, "POST", "/v1/logs", cancellable, callback, user_data,
+  /* The session's own log goes without a query, as it always did. */
+  named = log_session != NULL && g_strcmp0 (log_session, session->id) != 0;
+  path = named && is_log_id (log_session) ? g_strconcat ("/v1/logs?session=", log_session, NULL)
+                                          : g_strdup ("/v1/logs");
+  req = pop_request_new (self, session, "POST", path, cancellable, callback, user_data,
                          signet_service_client_logs_upload_async);
+  if (named && !is_log_id (log_session))
+    {
+      signet_service_error_set (&error, SIGNET_SERVICE_ERROR_INVALID_REQUEST, 0, NULL, -1,
+                                "The log's session id is not a valid session id");
+      request_fail (req, error);
+      return;
+    }
   req->parse = parse_logs_upload;
   req->result_free = (GDestroyNotify) signet_service_log_receipt_free;
   req->content_type = SIGNET_SERVICE_LOG_CONTENT_TYPE;
@@ -2904,6 +3184,147 @@ signet_service_client_logs_upload_finish (SignetServiceClient  *self,
                                           GError              **error)
 {
   return finish_pointer (self, result, signet_service_client_logs_upload_async, error);
+}
+
+static void
+append_param (GString    *path,
+              const char *name,
+              const char *value)
+{
+  g_autofree char *escaped = g_uri_escape_string (value, NULL, FALSE);
+
+  g_string_append_c (path, strchr (path->str, '?') != NULL ? '&' : '?');
+  g_string_append_printf (path, "%s=%s", name, escaped);
+}
+
+void
+signet_service_client_logs_search_async (SignetServiceClient         *self,
+                                         SignetServiceSession        *session,
+                                         const SignetServiceLogQuery *query,
+                                         GCancellable                *cancellable,
+                                         GAsyncReadyCallback          callback,
+                                         gpointer                     user_data)
+{
+  g_autoptr(GString) path = g_string_new ("/v1/logs");
+  const SignetServiceLogQuery all = SIGNET_SERVICE_LOG_QUERY_INIT;
+  const char *texts[] = { "technician", NULL, "device", NULL, "outcome", NULL, "cursor", NULL };
+  GError *error = NULL;
+  gboolean bad = FALSE;
+  Request *req;
+
+  g_return_if_fail (SIGNET_IS_SERVICE_CLIENT (self));
+  g_return_if_fail (session != NULL);
+
+  if (query == NULL)
+    query = &all;
+  texts[1] = query->technician;
+  texts[3] = query->device;
+  texts[5] = query->outcome;
+  texts[7] = query->cursor;
+  /* In the service's order of docs/api.md; escaped as the model is, so
+   * the proof covers the request target exactly as sent. */
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i += 2)
+    if (texts[i + 1] != NULL)
+      {
+        bad |= !g_utf8_validate (texts[i + 1], -1, NULL) || *texts[i + 1] == '\0' ||
+               strlen (texts[i + 1]) > 256;
+        if (!bad)
+          append_param (path, texts[i], texts[i + 1]);
+      }
+  if (query->from >= 0)
+    {
+      g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, query->from);
+
+      append_param (path, "from", v);
+    }
+  if (query->to >= 0)
+    {
+      g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, query->to);
+
+      append_param (path, "to", v);
+    }
+  if (query->limit > 0)
+    {
+      g_autofree char *v = g_strdup_printf ("%u", query->limit);
+
+      bad |= query->limit > SIGNET_SERVICE_LOG_SEARCH_MAX;
+      append_param (path, "limit", v);
+    }
+  req = pop_request_new (self, session, "GET", path->str, cancellable, callback, user_data,
+                         signet_service_client_logs_search_async);
+  req->parse = parse_logs_search;
+  req->result_free = (GDestroyNotify) log_page_free;
+  req->idempotent = TRUE;
+  if (bad)
+    {
+      signet_service_error_set (&error, SIGNET_SERVICE_ERROR_INVALID_REQUEST, 0, NULL, -1,
+                                "The log search has an empty, overlong or invalid condition, "
+                                "or a limit over %d", SIGNET_SERVICE_LOG_SEARCH_MAX);
+      request_fail (req, error);
+      return;
+    }
+  request_run (req);
+}
+
+GPtrArray *
+signet_service_client_logs_search_finish (SignetServiceClient  *self,
+                                          GAsyncResult         *result,
+                                          char                **out_next_cursor,
+                                          GError              **error)
+{
+  g_autoptr(LogPage) page = finish_pointer (self, result,
+                                            signet_service_client_logs_search_async, error);
+
+  if (out_next_cursor != NULL)
+    *out_next_cursor = page != NULL ? g_steal_pointer (&page->next_cursor) : NULL;
+  return page != NULL ? g_steal_pointer (&page->logs) : NULL;
+}
+
+void
+signet_service_client_log_fetch_async (SignetServiceClient  *self,
+                                       SignetServiceSession *session,
+                                       const char           *id,
+                                       GCancellable         *cancellable,
+                                       GAsyncReadyCallback   callback,
+                                       gpointer              user_data)
+{
+  g_autofree char *path = NULL;
+  GError *error = NULL;
+  gboolean valid;
+  Request *req;
+
+  g_return_if_fail (SIGNET_IS_SERVICE_CLIENT (self));
+  g_return_if_fail (session != NULL);
+  g_return_if_fail (id != NULL);
+
+  valid = is_log_id (id);
+  path = g_strconcat ("/v1/logs/", valid ? id : "-", NULL);
+  req = pop_request_new (self, session, "GET", path, cancellable, callback, user_data,
+                         signet_service_client_log_fetch_async);
+  req->raw_parse = parse_log_fetch;
+  req->raw_type = SIGNET_SERVICE_LOG_CONTENT_TYPE;
+  req->max_response = MAX (self->max_response, (gsize) SIGNET_SERVICE_LOG_FETCH_MAX);
+  req->log_headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  req->result_free = (GDestroyNotify) signet_service_log_free;
+  req->extra = g_strdup (id);
+  req->extra_free = g_free;
+  req->idempotent = TRUE;
+  if (!valid)
+    {
+      signet_service_error_set (&error, SIGNET_SERVICE_ERROR_INVALID_REQUEST, 0, NULL, -1,
+                                "Not a valid log id");
+      request_fail (req, error);
+      return;
+    }
+  request_run (req);
+}
+
+SignetServiceLog *
+signet_service_client_log_fetch_finish (SignetServiceClient  *self,
+                                        GAsyncResult         *result,
+                                        GError              **error)
+{
+  return finish_pointer (self, result, signet_service_client_log_fetch_async, error);
 }
 
 void

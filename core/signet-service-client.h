@@ -180,6 +180,60 @@ typedef struct {
 void signet_service_log_receipt_free (SignetServiceLogReceipt *receipt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetServiceLogReceipt, signet_service_log_receipt_free)
 
+/* What GET /v1/logs may be asked (docs/api.md); every member optional. */
+typedef struct {
+  const char *technician;     /* nullable: exact user name ("signetd": audit logs) */
+  const char *device;         /* nullable: a device any record names */
+  gint64 from;                /* seconds; -1: no bound */
+  gint64 to;                  /* seconds; -1: no bound */
+  const char *outcome;        /* nullable: "verified", "tampered", "open", "incomplete" */
+  guint limit;                /* 1..SIGNET_SERVICE_LOG_SEARCH_MAX; 0: the service's default */
+  const char *cursor;         /* nullable: the next_cursor of the previous page */
+} SignetServiceLogQuery;
+
+/* Fill a query with "no condition" (from and to -1, the rest 0/NULL). */
+#define SIGNET_SERVICE_LOG_QUERY_INIT { NULL, NULL, -1, -1, NULL, 0, NULL }
+#define SIGNET_SERVICE_LOG_SEARCH_MAX 200
+
+/* One log of GET /v1/logs. */
+typedef struct {
+  char *id;                   /* the answer's "session": a session id or an audit log's id */
+  char *kind;                 /* "session" or "service" */
+  char *technician;
+  gint64 started;             /* seconds */
+  gint64 ended;               /* seconds, -1: not complete (null) */
+  guint64 records;
+  char *outcome;              /* "verified", "tampered", "open" or "incomplete" */
+  GStrv devices;              /* sorted, never NULL */
+} SignetServiceLogSummary;
+
+void signet_service_log_summary_free (SignetServiceLogSummary *summary);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetServiceLogSummary, signet_service_log_summary_free)
+
+/* The largest log GET /v1/logs/{id} takes (more than the client's
+ * default answer bound, which stays for every other call). */
+#define SIGNET_SERVICE_LOG_FETCH_MAX (64 * 1024 * 1024)
+
+/* GET /v1/logs/{id}: the stored records as uploaded and the service's
+ * verdict on them (its Signet-Log-* headers). The verdict is the
+ * service's: whoever holds K_0 may verify log again. */
+typedef struct {
+  char *id;
+  GBytes *log;                /* application/cbor-seq, as uploaded */
+  char *kind;                 /* "session" or "service" */
+  char *technician;
+  char *outcome;              /* as in SignetServiceLogSummary */
+  char *verdict;              /* "verified", "tampered", "truncated", "unsealed-tail", "malformed" */
+  char *reason;               /* docs/eventlog.md §5, e.g. "none", "seal-mac" */
+  gint64 index;               /* the record the verdict is about, -1: none */
+  guint64 records;
+  gint64 sealed_seq;          /* -1: no seal verified */
+  guint rejected;             /* segments kept aside */
+} SignetServiceLog;
+
+void signet_service_log_free (SignetServiceLog *log);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetServiceLog, signet_service_log_free)
+
 /* ---- the client ---------------------------------------------------------- */
 
 #define SIGNET_TYPE_SERVICE_CLIENT (signet_service_client_get_type ())
@@ -332,11 +386,17 @@ GPtrArray            *signet_service_client_seal_finish    (SignetServiceClient 
                                                             GAsyncResult         *result,
                                                             GError              **error);
 
-/* POST /v1/logs (PoP): one segment of the session's event log (whole
- * records, application/cbor-seq, at most SIGNET_SERVICE_LOG_SEGMENT_MAX
- * bytes; seal before uploading). */
+/* POST /v1/logs (PoP): one segment of an event log (whole records,
+ * application/cbor-seq, at most SIGNET_SERVICE_LOG_SEGMENT_MAX bytes;
+ * seal before uploading). log_session (nullable) is the id of the
+ * session the log belongs to (record 0's "session"): NULL or the
+ * session's own id for the session's own log; an earlier session of the
+ * same user (signed out, revoked or expired) is sent as
+ * POST /v1/logs?session=ID (SIGNET_SERVICE_ERROR_NOT_FOUND for an
+ * unknown one or another user's). */
 void                  signet_service_client_logs_upload_async (SignetServiceClient  *self,
                                                                SignetServiceSession *session,
+                                                               const char           *log_session,
                                                                GBytes               *segment,
                                                                GCancellable         *cancellable,
                                                                GAsyncReadyCallback   callback,
@@ -345,6 +405,37 @@ void                  signet_service_client_logs_upload_async (SignetServiceClie
 SignetServiceLogReceipt *signet_service_client_logs_upload_finish (SignetServiceClient  *self,
                                                                    GAsyncResult         *result,
                                                                    GError              **error);
+
+/* GET /v1/logs (PoP, scope log.read: supervisor or admin): one page of
+ * the uploaded logs and the service's audit logs, newest first. query
+ * (nullable: everything) is copied. */
+void                  signet_service_client_logs_search_async (SignetServiceClient         *self,
+                                                               SignetServiceSession        *session,
+                                                               const SignetServiceLogQuery *query,
+                                                               GCancellable                *cancellable,
+                                                               GAsyncReadyCallback          callback,
+                                                               gpointer                     user_data);
+/* *out_next_cursor (nullable) is set to the cursor of the next page, or
+ * NULL on the last one.
+ * Returns: (transfer full) (nullable) (element-type SignetServiceLogSummary) */
+GPtrArray            *signet_service_client_logs_search_finish (SignetServiceClient  *self,
+                                                                GAsyncResult         *result,
+                                                                char                **out_next_cursor,
+                                                                GError              **error);
+
+/* GET /v1/logs/{id} (PoP, scope log.read): one whole stored log, with
+ * the verdict of the service's verification from K_0. id is a log id
+ * ([A-Za-z0-9_-], 1 to 64). */
+void                  signet_service_client_log_fetch_async (SignetServiceClient  *self,
+                                                             SignetServiceSession *session,
+                                                             const char           *id,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+/* Returns: (transfer full) (nullable) */
+SignetServiceLog     *signet_service_client_log_fetch_finish (SignetServiceClient  *self,
+                                                              GAsyncResult         *result,
+                                                              GError              **error);
 
 /* GET /v1/health. */
 void                  signet_service_client_health_async   (SignetServiceClient  *self,

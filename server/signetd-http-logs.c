@@ -88,21 +88,39 @@ require_scope (SoupServerMessage *msg,
   return FALSE;
 }
 
-static gboolean
-no_query (SoupServerMessage *msg)
-{
-  if (g_uri_get_query (soup_server_message_get_uri (msg)) == NULL)
-    return TRUE;
-  _signetd_http_respond_bad_request (msg, "this endpoint takes no query");
-  return FALSE;
-}
-
 /* ---- POST /v1/logs ------------------------------------------------------ */
+
+/* The log a POST /v1/logs goes to: the token's session's, or the one
+ * ?session= names. Sends the 400 itself and returns NULL for any other
+ * query. Returns: (transfer none) (nullable) */
+static const char *
+upload_target (SoupServerMessage *msg,
+               SignetdCaller     *caller,
+               GHashTable        *query)
+{
+  const char *named;
+
+  if (g_uri_get_query (soup_server_message_get_uri (msg)) == NULL)
+    return caller->session;
+  named = query != NULL ? g_hash_table_lookup (query, "session") : NULL;
+  if (named == NULL || g_hash_table_size (query) != 1)
+    {
+      _signetd_http_respond_bad_request (msg, "the query is session=ID or nothing");
+      return NULL;
+    }
+  if (!signetd_logs_id_is_valid (named))
+    {
+      _signetd_http_respond_bad_request (msg, "session: a session id");
+      return NULL;
+    }
+  return named;
+}
 
 void
 _signetd_http_handle_logs_upload (SignetdHttp       *self,
                                   SoupServerMessage *msg,
-                                  GBytes            *body)
+                                  GBytes            *body,
+                                  GHashTable        *query)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr(SignetdCaller) caller = NULL;
@@ -115,6 +133,7 @@ _signetd_http_handle_logs_upload (SignetdHttp       *self,
   g_autofree char *head_hex = NULL;
   g_autofree char *cs_b64 = NULL;
   const char *ctype;
+  const char *session;
   gint64 now = _signetd_http_now_seconds ();
 
   if (self->logs == NULL)
@@ -123,7 +142,8 @@ _signetd_http_handle_logs_upload (SignetdHttp       *self,
       return;
     }
   caller = _signetd_http_authenticate (self, msg, body);
-  if (caller == NULL || !require_scope (msg, caller, "log.upload") || !no_query (msg))
+  if (caller == NULL || !require_scope (msg, caller, "log.upload") ||
+      (session = upload_target (msg, caller, query)) == NULL)
     return;
   ctype = soup_message_headers_get_content_type (headers, NULL);
   if (ctype == NULL || g_ascii_strcasecmp (ctype, SIGNETD_LOGS_CONTENT_TYPE) != 0)
@@ -132,8 +152,28 @@ _signetd_http_handle_logs_upload (SignetdHttp       *self,
                                    "Content-Type must be " SIGNETD_LOGS_CONTENT_TYPE);
       return;
     }
+  /* An earlier session of the same user (over, revoked or not): its log
+   * verifies only with its own K_0, so this token can deliver only what
+   * that session's holder wrote. Unknown and another user's: one answer. */
+  if (!g_str_equal (session, caller->session) &&
+      !signetd_logs_check_session_owner (self->logs, session, caller->session, &error))
+    {
+      if (!g_error_matches (error, SIGNETD_LOGS_ERROR, SIGNETD_LOGS_ERROR_NOT_FOUND))
+        {
+          _signetd_http_respond_internal (msg, error);
+          return;
+        }
+      if (!_signetd_http_audit (self, msg, "log.refused", NULL, "tttit",
+                                "user", caller->user, "session", session,
+                                "token_session", caller->session, "status", (gint64) 404,
+                                "reason", "unknown-session"))
+        return;
+      _signetd_http_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found",
+                                   "No session of this user has that id.");
+      return;
+    }
 
-  accepted = signetd_logs_ingest (self->logs, caller->session, caller->user, body, now, &reason,
+  accepted = signetd_logs_ingest (self->logs, session, caller->user, body, now, &reason,
                                   &error);
   if (accepted == NULL)
     {
@@ -149,8 +189,9 @@ _signetd_http_handle_logs_upload (SignetdHttp       *self,
         }
       malformed = error->code == SIGNETD_LOGS_ERROR_MALFORMED;
       digest = signet_sha256 (body);
-      if (!_signetd_http_audit (self, msg, "log.refused", NULL, "ttitx",
-                                "user", caller->user, "session", caller->session,
+      if (!_signetd_http_audit (self, msg, "log.refused", NULL, "tttitx",
+                                "user", caller->user, "session", session,
+                                "token_session", caller->session,
                                 "status", (gint64) (malformed ? 400 : 409),
                                 "reason", reason != NULL ? reason : "refused",
                                 "sha256", digest))
@@ -170,8 +211,9 @@ _signetd_http_handle_logs_upload (SignetdHttp       *self,
       return;
     }
   if (!accepted->repeated &&
-      !_signetd_http_audit (self, msg, "log.upload", NULL, "ttiiii",
-                            "user", caller->user, "session", caller->session,
+      !_signetd_http_audit (self, msg, "log.upload", NULL, "tttiiii",
+                            "user", caller->user, "session", session,
+                            "token_session", caller->session,
                             "first_seq", (gint64) accepted->first_seq,
                             "next_seq", (gint64) accepted->next_seq,
                             "sealed_seq", accepted->sealed_seq,

@@ -100,7 +100,8 @@ gboolean       _signetd_http_audit               (SignetdHttp       *self,
                                                   ...);
 void           _signetd_http_handle_logs_upload  (SignetdHttp       *self,
                                                   SoupServerMessage *msg,
-                                                  GBytes            *body);
+                                                  GBytes            *body,
+                                                  GHashTable        *query);
 void           _signetd_http_handle_logs_search  (SignetdHttp       *self,
                                                   SoupServerMessage *msg,
                                                   GBytes            *body,

@@ -909,7 +909,7 @@ dispatch (SignetdHttp       *self,
           _signetd_http_handle_seal (self, msg, body);
           return;
         case ROUTE_LOGS_UPLOAD:
-          _signetd_http_handle_logs_upload (self, msg, body);
+          _signetd_http_handle_logs_upload (self, msg, body, query);
           return;
         case ROUTE_LOGS_SEARCH:
           _signetd_http_handle_logs_search (self, msg, body, query);

@@ -147,6 +147,36 @@ key_purpose (const char *kind,
 
 /* ---- ingestion ---------------------------------------------------------- */
 
+gboolean
+signetd_logs_check_session_owner (SignetdLogs  *self,
+                                  const char   *session,
+                                  const char   *token_session,
+                                  GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int r;
+
+  g_return_val_if_fail (session != NULL && token_session != NULL, FALSE);
+
+  /* By account id, not by name: a user deleted and made again under the
+   * same name does not inherit the old account's sessions (they went
+   * with it). */
+  stmt = signetd_store_prepare (self->store,
+                                "SELECT 1 FROM sessions s JOIN sessions t "
+                                "ON t.user_id = s.user_id WHERE s.id = ? AND t.id = ?", error);
+  if (stmt == NULL ||
+      !signetd_store_bind (self->store, stmt, error, "tt", session, token_session) ||
+      (r = signetd_store_step (self->store, stmt, error)) < 0)
+    return FALSE;
+  if (r == 0)
+    {
+      g_set_error_literal (error, SIGNETD_LOGS_ERROR, SIGNETD_LOGS_ERROR_NOT_FOUND,
+                           "no such session of this user");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* What the database holds about a session's log. */
 typedef struct {
   gboolean exists;
@@ -590,7 +620,7 @@ signetd_logs_ingest (SignetdLogs  *self,
   if (g_strcmp0 (signet_event_log_result_get_session_id (result), session) != 0)
     {
       refuse (&refusal, SIGNETD_LOGS_ERROR_CONFLICT, &reason, "another-session",
-              "The log belongs to another session than the token's.");
+              "Record 0 names another session than the one the log is uploaded to.");
       goto rejected;
     }
   if (g_strcmp0 (signet_event_log_result_get_actor (result), user) != 0)

@@ -4,7 +4,9 @@
  * docs/api.md "Logs") and the search over them and the service's own
  * audit logs.
  *
- * A session's log arrives in segments (POST /v1/logs). For each log the
+ * A session's log arrives in segments (POST /v1/logs, from that session
+ * or, with ?session=, from a later session of the same user: the seals
+ * verify only with the log's own session's K_0). For each log the
  * service keeps a row in `logs` with core's verifier state after the
  * last accepted record (serialized and sealed under the master key,
  * purpose "log-state:ID": it holds the current epoch key), the chain
@@ -121,6 +123,16 @@ void         signetd_logs_free  (SignetdLogs   *self);
  * (nullable): it is "open", not "incomplete", while unsealed. */
 void         signetd_logs_set_live_audit (SignetdLogs  *self,
                                           const char   *id);
+
+/* Whether session (the log to upload to) is a session of the same
+ * account as token_session (the token's): TRUE for token_session itself.
+ * NOT_FOUND for an unknown session and for another user's alike, so
+ * that the answer does not tell whether another user's session exists
+ * (docs/api.md, POST /v1/logs?session=). */
+gboolean     signetd_logs_check_session_owner (SignetdLogs  *self,
+                                               const char   *session,
+                                               const char   *token_session,
+                                               GError      **error);
 
 /* Feed segment to the log of session (whose user is user) and store it.
  * On MALFORMED or CONFLICT the segment is kept aside and *out_reason

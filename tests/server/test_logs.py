@@ -213,7 +213,7 @@ t = Tap()
 srv = Server(SIGNETD)
 seen_secrets = [PASSWORD.encode()]
 try:
-    for name in ("alice", "bob", "carol"):
+    for name in ("alice", "bob", "carol", "dave"):
         srv.add_user(name)
     srv.add_user("sam", role="supervisor")
     ca_key, ca_cert = make_ca()
@@ -245,12 +245,13 @@ try:
                              unb64u(r.json["log_key"]), r.json["log_key"].encode()])
         return r.json, key
 
-    def upload(key, tok, body, ctype=CBOR_SEQ, pop=True):
+    def upload(key, tok, body, ctype=CBOR_SEQ, pop=True, query=None):
+        path = "/v1/logs" + ("?" + query if query is not None else "")
         h = {"Authorization": "PoP " + tok, "Content-Type": ctype}
         if pop:
-            h["Signet-PoP"] = make_pop(key, tok, "POST", "/v1/logs", body)
+            h["Signet-PoP"] = make_pop(key, tok, "POST", path, body)
             seen_secrets.append(h["Signet-PoP"].encode())
-        return srv.request("POST", "/v1/logs", raw=body, headers=h)
+        return srv.request("POST", path, raw=body, headers=h)
 
     def get(key, tok, path):
         proof = make_pop(key, tok, "GET", path, b"")
@@ -560,6 +561,90 @@ try:
     r2 = upload(b2key, b2["token"], bw2.data(len(split(n1))))
     t.ok(r.status == 200 and r2.status == 200 and check_cs(r2, bw2, len(bw2.records) - 1),
          "a new session after the restart continues from the stored state", (r, r2))
+
+    # -- an earlier session's log, from a later session of the same user -------------
+    # bob's first session (b) was logged out with its log half uploaded;
+    # its continuation comes with bob's new session's token.
+    bw_sent = len(bw.records)
+    bw.append("device.apply", "SN-0003", {"op": "config.set", "seq": 2})
+    bw.close()
+    r = upload(b2key, b2["token"], bw.data(bw_sent))
+    t.ok(refused(r, 409, "conflict"),
+         "an earlier session's continuation without ?session=: 409 (not this session's log)", r)
+    r = upload(b2key, b2["token"], bw.data(bw_sent), query="session=" + b["session"])
+    t.ok(r.status == 200 and r.json["session"] == b["session"]
+         and r.json["records"] == len(bw.records) - bw_sent
+         and check_cs(r, bw, len(bw.records) - 1),
+         "continuation of the logged-out session's log, ?session=: 200, under that session", r)
+    r = upload(b2key, b2["token"], bw.data(), query="session=" + b["session"])
+    t.ok(r.status == 200 and r.json["next_seq"] == len(bw.records),
+         "the whole log again, ?session=: the same acknowledgement (retry)", r)
+
+    # dave's session 1 ends (logged out) before anything is uploaded;
+    # session 2 (the next code) delivers session 1's whole log.
+    d1, d1key = login("dave")
+    dw = Writer(unb64u(d1["log_key"]), "dave", d1["session"], interval=3)
+    dw.append("device.hello", "SN-0009")
+    dw.append("device.apply", "SN-0009", {"op": "config.set", "seq": 1})
+    dw.close()
+    r, _ = srv.pop_call(d1key, d1["token"], "/v1/logout")
+    t.ok(r.status == 204, "dave's session 1 signs out before its log is uploaded", r)
+    d2, d2key = login("dave", at=time.time() + 30)
+    r = upload(d2key, d2["token"], dw.data(), query="session=" + d1["session"])
+    t.ok(r.status == 200 and r.json["session"] == d1["session"] and r.json["records"] == len(
+        dw.records) and check_cs(r, dw, len(dw.records) - 1),
+         "an earlier session's whole log from the next session: 200, stored under session 1", r)
+    r = upload(d2key, d2["token"], dw.data(), query="session=" + d2["session"])
+    t.ok(refused(r, 409, "conflict"),
+         "?session= the token's own session: as without it (record 0 names another)", r)
+    # Another user's session and an unknown one: the same 404, nothing kept.
+    db = sqlite3.connect(os.path.join(srv.data, "signetd.db"))
+    kept_before = db.execute("SELECT count(*) FROM rejected_segments").fetchone()[0]
+    db.close()
+    other_log = Writer(unb64u(b2["log_key"]), "bob", b2["session"], interval=2)
+    other_log.append("device.hello", "SN-0003")
+    r = upload(d2key, d2["token"], other_log.data(), query="session=" + b2["session"])
+    r2 = upload(d2key, d2["token"], other_log.data(), query="session=AAAAAAAAAAAAAAAAAAAAAA")
+    t.ok(refused(r, 404, "not_found") and refused(r2, 404, "not_found")
+         and r.json["message"] == r2.json["message"],
+         "another user's session and an unknown one: one 404 answer", (r, r2))
+    for q in ("session=bad%21id", "session=", "session=" + "a" * 65, "sesion=" + d1["session"],
+              "session=%s&x=1" % d1["session"], ""):
+        r = upload(d2key, d2["token"], dw.data(), query=q)
+        t.ok(refused(r, 400, "invalid_request"), "malformed query %r: 400" % q, r)
+    r = upload(d2key, d2["token"], dw.data(), query="session=" + d1["session"], pop=False)
+    t.ok(refused(r, 401, "unauthorized"), "?session= still needs the token and its proof", r)
+    r = srv.request("POST", "/v1/logs?session=" + d1["session"], raw=dw.data(),
+                    headers={"Authorization": "PoP " + d1["token"], "Content-Type": CBOR_SEQ,
+                             "Signet-PoP": make_pop(d1key, d1["token"], "POST",
+                                                    "/v1/logs?session=" + d1["session"],
+                                                    dw.data())})
+    t.ok(refused(r, 401, "unauthorized"), "the logged-out session's own token: 401", r)
+    db = sqlite3.connect(os.path.join(srv.data, "signetd.db"))
+    kept = db.execute("SELECT count(*) FROM rejected_segments").fetchone()[0]
+    db.close()
+    t.ok(kept == kept_before, "404s and 400s are not kept aside (under nobody's log)",
+         (kept_before, kept))
+    r = get(skey, s["token"], "/v1/logs/" + d1["session"])
+    t.ok(r.status == 200 and r.body == dw.data() and r.headers["Signet-Log-Verdict"] == "verified"
+         and r.headers["Signet-Log-Outcome"] == "verified"
+         and r.headers["Signet-Log-Technician"] == "dave"
+         and verify(r.body, unb64u(d1["log_key"]))[0] == "verified",
+         "the supervisor fetches session 1's log: verified", r.headers)
+    r = get(skey, s["token"], "/v1/logs/" + b["session"])
+    t.ok(r.status == 200 and r.body == bw.data() and r.headers["Signet-Log-Verdict"] == "verified"
+         and r.headers["Signet-Log-Outcome"] == "verified",
+         "bob's first session's log, completed from his second: verified", r.headers)
+    r = get(skey, s["token"], "/v1/logs?technician=signetd&outcome=open")
+    live2 = [x["session"] for x in r.json["logs"]] if r.status == 200 else []
+    r = get(skey, s["token"], "/v1/logs/" + live2[0]) if live2 else r
+    ev = [item for _, item in split(r.body)] if r.status == 200 and live2 else []
+    ups = [e[5] for e in ev if e[2] == "log.upload" and e[5].get("session") == d1["session"]]
+    nf = [e[5] for e in ev if e[2] == "log.refused" and e[5].get("status") == 404]
+    t.ok(len(ups) == 1 and ups[0]["token_session"] == d2["session"] and ups[0]["user"] == "dave"
+         and len(nf) == 2 and all(x["token_session"] == d2["session"] for x in nf)
+         and {x["session"] for x in nf} == {b2["session"], "AAAAAAAAAAAAAAAAAAAAAA"},
+         "the audit log names both sessions of an upload and of a 404", (ups, nf))
     db.close()
 
     # -- nothing secret in any audit file ------------------------------------------

@@ -210,17 +210,56 @@ call_seal (SignetServiceClient  *c,
 }
 
 static SignetServiceLogReceipt *
+call_upload_to (SignetServiceClient  *c,
+                SignetServiceSession *s,
+                const char           *log_session,
+                GBytes               *segment,
+                GError              **error)
+{
+  GAsyncResult *slot = NULL;
+  g_autoptr(GAsyncResult) r = NULL;
+
+  signet_service_client_logs_upload_async (c, s, log_session, segment, NULL, store_result, &slot);
+  r = await (&slot);
+  return signet_service_client_logs_upload_finish (c, r, error);
+}
+
+static SignetServiceLogReceipt *
 call_upload (SignetServiceClient  *c,
              SignetServiceSession *s,
              GBytes               *segment,
              GError              **error)
 {
+  return call_upload_to (c, s, NULL, segment, error);
+}
+
+static GPtrArray *
+call_search (SignetServiceClient         *c,
+             SignetServiceSession        *s,
+             const SignetServiceLogQuery *query,
+             char                       **next_cursor,
+             GError                     **error)
+{
   GAsyncResult *slot = NULL;
   g_autoptr(GAsyncResult) r = NULL;
 
-  signet_service_client_logs_upload_async (c, s, segment, NULL, store_result, &slot);
+  signet_service_client_logs_search_async (c, s, query, NULL, store_result, &slot);
   r = await (&slot);
-  return signet_service_client_logs_upload_finish (c, r, error);
+  return signet_service_client_logs_search_finish (c, r, next_cursor, error);
+}
+
+static SignetServiceLog *
+call_fetch (SignetServiceClient  *c,
+            SignetServiceSession *s,
+            const char           *id,
+            GError              **error)
+{
+  GAsyncResult *slot = NULL;
+  g_autoptr(GAsyncResult) r = NULL;
+
+  signet_service_client_log_fetch_async (c, s, id, NULL, store_result, &slot);
+  r = await (&slot);
+  return signet_service_client_log_fetch_finish (c, r, error);
 }
 
 /* ---- certificates -------------------------------------------------------- */
@@ -1156,6 +1195,135 @@ test_pop (void)
 
     g_assert_nonnull (strstr (head, "\r\nContent-Type: application/cbor-seq\r\n"));
   }
+  /* An earlier session's log: ?session=, under the proof; the session's
+   * own id goes without a query; a malformed id is not sent. */
+  SCRIPT (fs, api_error (404, NULL, "not_found", "no such session"));
+  receipt = call_upload_to (c, s, "S0-earlier_1", segment, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_bytes_unref (check_pop (fs, 0, &auth, "POST", "/v1/logs?session=S0-earlier_1"));
+  SCRIPT (fs, api_error (409, NULL, "conflict", "x"));
+  receipt = call_upload_to (c, s, "S1", segment, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_bytes_unref (check_pop (fs, 0, &auth, "POST", "/v1/logs"));
+  SCRIPT (fs, json_answer (200, NULL, HEALTH_OK));
+  receipt = call_upload_to (c, s, "S0&x=1", segment, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_INVALID_REQUEST);
+  g_assert_cmpuint (fake_server_requests (fs), ==, 0);
+  g_clear_error (&error);
+
+  /* GET /v1/logs: a GET, retried; the query escaped and under the proof;
+   * the answer read whole and checked. */
+  {
+    SignetServiceLogQuery q = SIGNET_SERVICE_LOG_QUERY_INIT;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autofree char *cursor = NULL;
+    SignetServiceLogSummary *one;
+
+    q.technician = "al ice";
+    q.outcome = "verified";
+    q.from = 10;
+    q.limit = 5;
+    SCRIPT (fs, api_error (503, NULL, "internal_error", "x"),
+            json_answer (200, NULL,
+                         "{\"logs\":[{\"session\":\"S0\",\"kind\":\"session\","
+                         "\"technician\":\"al ice\",\"started\":100,\"ended\":null,"
+                         "\"records\":7,\"outcome\":\"verified\",\"devices\":[\"d1\",\"d2\"]}],"
+                         "\"next_cursor\":\"abc\"}"));
+    found = call_search (c, s, &q, &cursor, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (fake_server_requests (fs), ==, 2);
+    g_bytes_unref (check_pop (fs, 1, &auth, "GET",
+                              "/v1/logs?technician=al%20ice&outcome=verified&from=10&limit=5"));
+    g_assert_cmpuint (found->len, ==, 1);
+    one = g_ptr_array_index (found, 0);
+    g_assert_cmpstr (one->id, ==, "S0");
+    g_assert_cmpstr (one->kind, ==, "session");
+    g_assert_cmpstr (one->technician, ==, "al ice");
+    g_assert_cmpint (one->started, ==, 100);
+    g_assert_cmpint (one->ended, ==, -1);
+    g_assert_cmpuint (one->records, ==, 7);
+    g_assert_cmpstr (one->outcome, ==, "verified");
+    g_assert_cmpuint (g_strv_length (one->devices), ==, 2);
+    g_assert_cmpstr (cursor, ==, "abc");
+    g_clear_pointer (&found, g_ptr_array_unref);
+    g_clear_pointer (&cursor, g_free);
+    /* No query at all; the last page has no cursor. */
+    SCRIPT (fs, json_answer (200, NULL, "{\"logs\":[],\"next_cursor\":null}"));
+    found = call_search (c, s, NULL, &cursor, &error);
+    g_assert_no_error (error);
+    g_bytes_unref (check_pop (fs, 0, &auth, "GET", "/v1/logs"));
+    g_assert_cmpuint (found->len, ==, 0);
+    g_assert_null (cursor);
+    g_clear_pointer (&found, g_ptr_array_unref);
+    /* An unknown outcome in the answer, a limit too large. */
+    SCRIPT (fs, json_answer (200, NULL,
+                             "{\"logs\":[{\"session\":\"S0\",\"kind\":\"session\","
+                             "\"technician\":\"a\",\"started\":1,\"ended\":2,\"records\":1,"
+                             "\"outcome\":\"fine\",\"devices\":[]}],\"next_cursor\":null}"));
+    found = call_search (c, s, NULL, NULL, &error);
+    g_assert_null (found);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_BAD_RESPONSE);
+    g_clear_error (&error);
+    q.limit = 201;
+    SCRIPT (fs, json_answer (200, NULL, HEALTH_OK));
+    found = call_search (c, s, &q, NULL, &error);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_INVALID_REQUEST);
+    g_assert_cmpuint (fake_server_requests (fs), ==, 0);
+    g_clear_error (&error);
+  }
+
+  /* GET /v1/logs/{id}: the bytes as sent and the verdict headers. */
+  {
+    g_autoptr(SignetServiceLog) got = NULL;
+    const char *headers = "Signet-Log-Kind: session\r\nSignet-Log-Technician: alice\r\n"
+                          "Signet-Log-Outcome: tampered\r\nSignet-Log-Verdict: verified\r\n"
+                          "Signet-Log-Reason: none\r\nSignet-Log-Records: 3\r\n"
+                          "Signet-Log-Sealed-Seq: 2\r\nSignet-Log-Rejected: 1\r\n";
+
+    SCRIPT (fs, answer (200, headers, "application/cbor-seq", "\x83\x01\x02\x03"));
+    got = call_fetch (c, s, "S0", &error);
+    g_assert_no_error (error);
+    g_bytes_unref (check_pop (fs, 0, &auth, "GET", "/v1/logs/S0"));
+    {
+      g_autofree char *head = fake_server_head (fs, 0);
+
+      g_assert_nonnull (strstr (head, "\r\nAccept: application/cbor-seq\r\n"));
+    }
+    g_assert_cmpstr (got->id, ==, "S0");
+    g_assert_cmpmem (g_bytes_get_data (got->log, NULL), g_bytes_get_size (got->log),
+                     "\x83\x01\x02\x03", 4);
+    g_assert_cmpstr (got->kind, ==, "session");
+    g_assert_cmpstr (got->technician, ==, "alice");
+    g_assert_cmpstr (got->outcome, ==, "tampered");
+    g_assert_cmpstr (got->verdict, ==, "verified");
+    g_assert_cmpstr (got->reason, ==, "none");
+    g_assert_cmpint (got->index, ==, -1);
+    g_assert_cmpuint (got->records, ==, 3);
+    g_assert_cmpint (got->sealed_seq, ==, 2);
+    g_assert_cmpuint (got->rejected, ==, 1);
+    g_clear_pointer (&got, signet_service_log_free);
+    /* JSON where the log should be, a header missing: refused. */
+    SCRIPT (fs, json_answer (200, headers, "{}"));
+    got = call_fetch (c, s, "S0", &error);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_BAD_RESPONSE);
+    g_clear_error (&error);
+    SCRIPT (fs, answer (200, "Signet-Log-Kind: session\r\n", "application/cbor-seq", "x"));
+    got = call_fetch (c, s, "S0", &error);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_BAD_RESPONSE);
+    g_clear_error (&error);
+    /* An error is JSON as for every call. */
+    SCRIPT (fs, api_error (404, NULL, "not_found", "no such log"));
+    got = call_fetch (c, s, "S9", &error);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+    SCRIPT (fs, json_answer (200, NULL, HEALTH_OK));
+    got = call_fetch (c, s, "../trust", &error);
+    g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_INVALID_REQUEST);
+    g_assert_cmpuint (fake_server_requests (fs), ==, 0);
+    g_clear_error (&error);
+  }
   /* The same step-up twice would be refused as a TOTP replay anyway. */
   SCRIPT (fs, api_error (503, NULL, "internal_error", "x"));
   g_assert_false (call_step_up (c, s, "654321", &error));
@@ -1488,15 +1656,22 @@ run_cli (const char *stdin_text,
 }
 
 static void
-add_user (const char *name)
+add_user_with_role (const char *name,
+                    const char *role)
 {
   g_autofree char *out = run_cli (PASSWORD "\n", "user", "--data-dir", srv->data, "add", name,
-                                  "--role", "technician", NULL);
+                                  "--role", role, NULL);
   g_autoptr(GRegex) re = g_regex_new ("otpauth://totp/\\S*[?&]secret=([A-Z2-7]+)", 0, 0, NULL);
   g_autoptr(GMatchInfo) m = NULL;
 
   g_assert_true (g_regex_match (re, out, 0, &m));
   g_hash_table_insert (srv->secrets, g_strdup (name), g_match_info_fetch (m, 1));
+}
+
+static void
+add_user (const char *name)
+{
+  add_user_with_role (name, "technician");
 }
 
 static char *
@@ -1567,6 +1742,8 @@ signetd_start (void)
   add_user ("alice");
   add_user ("dave");
   add_user ("carol");
+  add_user ("erin");
+  add_user_with_role ("sam", "supervisor");
   profile_path = g_build_filename (srv->tmp, "acme-wifi.json", NULL);
   g_assert_true (g_file_set_contents (profile_path, profile_json, -1, &error));
   g_free (run_cli (NULL, "profile", "--data-dir", srv->data, "add", profile_path, NULL));
@@ -1837,6 +2014,137 @@ test_signetd_flow (void)
   assert_not_logged (next_code);
 }
 
+/* A log left behind by a session that ended before it could upload,
+ * delivered from the same user's next session (POST /v1/logs?session=),
+ * then found and fetched by a supervisor (GET /v1/logs, /v1/logs/{id}). */
+static void
+test_signetd_logs (void)
+{
+  g_autoptr(SignetServiceClient) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetServiceSession) s1 = NULL;
+  g_autoptr(SignetServiceSession) s2 = NULL;
+  g_autoptr(SignetServiceSession) other = NULL;
+  g_autoptr(SignetServiceSession) sup = NULL;
+  g_autoptr(GBytes) k0 = NULL;
+  g_autoptr(GBytes) contents = NULL;
+  g_autoptr(SignetEventLog) log = NULL;
+  g_autoptr(SignetServiceLogReceipt) receipt = NULL;
+  g_autoptr(SignetServiceLogReceipt) refused = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(SignetServiceLog) got = NULL;
+  g_autofree char *cursor = NULL;
+  g_autofree char *s1_id = NULL;
+  g_auto(SignetSecretString) code1 = NULL;
+  g_auto(SignetSecretString) code2 = NULL;
+  g_auto(SignetSecretString) code3 = NULL;
+  g_auto(SignetSecretString) code4 = NULL;
+  SignetServiceLogQuery q = SIGNET_SERVICE_LOG_QUERY_INIT;
+  SignetServiceLogSummary *one;
+
+  if (!signetd_start ())
+    return;
+  c = signetd_client ();
+
+  /* Session 1 writes its log and signs out before it could upload. */
+  code1 = totp ("erin", 0);
+  s1 = call_login (c, "erin", PASSWORD, code1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  s1_id = g_strdup (signet_service_session_get_id (s1));
+  k0 = signet_service_session_take_log_key (s1);
+  log = signet_event_log_new_in_memory (k0, "erin", s1_id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (signet_event_log_append (log, "device.hello", "dev-7", NULL, &error));
+  g_assert_true (signet_event_log_close_session (log, &error));
+  contents = signet_event_log_dup_contents (log);
+  g_assert_true (call_logout (c, s1, &error));
+  g_assert_no_error (error);
+
+  /* Session 2 (the next sign-in, the next code): its own log goes
+   * without a query and is refused (record 0 names session 1); with
+   * ?session= session 1's log is taken. */
+  code2 = totp ("erin", 30);
+  s2 = call_login (c, "erin", PASSWORD, code2, NULL, NULL, &error);
+  g_assert_no_error (error);
+  refused = call_upload (c, s2, contents, &error);
+  g_assert_null (refused);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  receipt = call_upload_to (c, s2, s1_id, contents, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (receipt->session, ==, s1_id);
+  g_assert_cmpuint (receipt->next_seq, ==, signet_event_log_get_next_seq (log));
+  g_assert_cmpint (receipt->sealed_seq, ==, (gint64) signet_event_log_get_next_seq (log) - 1);
+  /* No such session; another user's session: the same 404. */
+  refused = call_upload_to (c, s2, "no-such-session", contents, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  code3 = totp ("dave", 0);
+  other = call_login (c, "dave", PASSWORD, code3, NULL, NULL, &error);
+  g_assert_no_error (error);
+  refused = call_upload_to (c, other, s1_id, contents, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A technician may not read logs. */
+  found = call_search (c, s2, NULL, NULL, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_FORBIDDEN);
+  g_clear_error (&error);
+  got = call_fetch (c, s2, s1_id, &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_FORBIDDEN);
+  g_clear_error (&error);
+
+  /* The supervisor finds it and fetches it. */
+  code4 = totp ("sam", 0);
+  sup = call_login (c, "sam", PASSWORD, code4, NULL, NULL, &error);
+  g_assert_no_error (error);
+  q.technician = "erin";
+  q.device = "dev-7";
+  q.outcome = "verified";
+  found = call_search (c, sup, &q, &cursor, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  one = g_ptr_array_index (found, 0);
+  g_assert_cmpstr (one->id, ==, s1_id);
+  g_assert_cmpstr (one->kind, ==, "session");
+  g_assert_cmpstr (one->technician, ==, "erin");
+  g_assert_cmpstr (one->outcome, ==, "verified");
+  g_assert_cmpint (one->ended, >=, one->started);
+  g_assert_cmpuint (one->records, ==, signet_event_log_get_next_seq (log));
+  g_assert_cmpuint (g_strv_length (one->devices), ==, 1);
+  g_assert_cmpstr (one->devices[0], ==, "dev-7");
+  g_assert_null (cursor);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* A page of one: a cursor to the next. */
+  q = (SignetServiceLogQuery) SIGNET_SERVICE_LOG_QUERY_INIT;
+  q.limit = 1;
+  found = call_search (c, sup, &q, &cursor, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_nonnull (cursor);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  q.cursor = cursor;
+  found = call_search (c, sup, &q, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  got = call_fetch (c, sup, s1_id, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (got->log, contents));
+  g_assert_cmpstr (got->id, ==, s1_id);
+  g_assert_cmpstr (got->kind, ==, "session");
+  g_assert_cmpstr (got->technician, ==, "erin");
+  g_assert_cmpstr (got->verdict, ==, "verified");
+  g_assert_cmpstr (got->outcome, ==, "verified");
+  g_assert_cmpuint (got->records, ==, signet_event_log_get_next_seq (log));
+  g_assert_cmpint (got->sealed_seq, ==, (gint64) got->records - 1);
+  g_assert_cmpuint (got->rejected, ==, 0);   /* the refusal went to session 2 */
+  g_clear_pointer (&got, signet_service_log_free);
+  got = call_fetch (c, sup, "no-such-log", &error);
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+}
+
 static void
 test_signetd_wrong_password (void)
 {
@@ -2051,6 +2359,7 @@ main (int   argc,
   g_test_add_func ("/signet/service-client/local/wrong-ca-and-pin", test_wrong_ca_and_pin);
   g_test_add_func ("/signet/service-client/local/proxy", test_proxy_from_environment);
   g_test_add_func ("/signet/service-client/signetd/flow", test_signetd_flow);
+  g_test_add_func ("/signet/service-client/signetd/logs", test_signetd_logs);
   g_test_add_func ("/signet/service-client/signetd/wrong-password", test_signetd_wrong_password);
   g_test_add_func ("/signet/service-client/signetd/lockout", test_signetd_lockout);
   g_test_add_func ("/signet/service-client/signetd/wrong-ca", test_signetd_wrong_ca);

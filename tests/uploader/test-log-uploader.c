@@ -102,7 +102,8 @@ add_user (const char *name,
 }
 
 static char *
-totp (const char *user)
+totp_at (const char *user,
+         gint64      offset)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) key = signet_totp_secret_from_base32 (g_hash_table_lookup (srv.secrets, user),
@@ -110,7 +111,7 @@ totp (const char *user)
   char *code;
 
   g_assert_no_error (error);
-  code = signet_totp_generate (key, g_get_real_time () / G_USEC_PER_SEC, 30, 6,
+  code = signet_totp_generate (key, g_get_real_time () / G_USEC_PER_SEC + offset, 30, 6,
                                SIGNET_TOTP_ALGORITHM_SHA1, &error);
   g_assert_no_error (error);
   return code;
@@ -180,6 +181,8 @@ signetd_setup (void)
   /* A code is taken once per 30 s step: each test signs in its own users. */
   add_user ("bob", "technician");
   add_user ("sue", "supervisor");
+  add_user ("tina", "technician");
+  add_user ("sid", "supervisor");
   signetd_serve ();
   cert_path = g_build_filename (srv.data, "tls-cert.pem", NULL);
   g_assert_true (g_file_get_contents (cert_path, &pem, &len, &error));
@@ -216,12 +219,15 @@ await (GAsyncResult **slot)
   return g_steal_pointer (slot);
 }
 
+/* Sign in with the code of the TOTP step offset seconds away (a second
+ * sign-in of a user in the same step would be a replay). */
 static SignetServiceSession *
-login (SignetServiceClient *c,
-       const char          *user)
+login_at (SignetServiceClient *c,
+          const char          *user,
+          gint64               offset)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *code = totp (user);
+  g_autofree char *code = totp_at (user, offset);
   GAsyncResult *slot = NULL;
   g_autoptr(GAsyncResult) r = NULL;
   SignetServiceSession *s;
@@ -231,6 +237,13 @@ login (SignetServiceClient *c,
   s = signet_service_client_login_finish (c, r, &error);
   g_assert_no_error (error);
   return s;
+}
+
+static SignetServiceSession *
+login (SignetServiceClient *c,
+       const char          *user)
+{
+  return login_at (c, user, 0);
 }
 
 static gboolean
@@ -245,87 +258,26 @@ flush (SignetLogUploader *u,
   return signet_log_uploader_flush_finish (u, r, error);
 }
 
-static size_t
-collect (char  *ptr,
-         size_t size,
-         size_t nmemb,
-         void  *user_data)
-{
-  g_byte_array_append (user_data, (const guint8 *) ptr, size * nmemb);
-  return size * nmemb;
-}
-
-/* GET /v1/logs/{id} as the supervisor (the client does not wrap it):
- * a PoP request made here with libcurl. */
+/* GET /v1/logs/{id} as the supervisor: the stored bytes and the
+ * service's verdict. */
 static GBytes *
-get_stored_log (SignetServiceSession *sup,
+get_stored_log (SignetServiceClient  *c,
+                SignetServiceSession *sup,
                 const char           *id,
                 char                **verdict)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) token = signet_service_session_dup_token (sup);
-  g_autofree char *path = g_strconcat ("/v1/logs/", id, NULL);
-  g_autofree char *url = g_strconcat (srv.url, path, NULL);
-  g_autofree char *proof = NULL;
-  g_autofree char *auth = NULL;
-  g_autofree char *pop = NULL;
-  GString *b64 = g_string_new (NULL);
-  GByteArray *body = g_byte_array_new ();
-  GByteArray *headers = g_byte_array_new ();
-  struct curl_slist *hl = NULL;
-  struct curl_blob ca = { (void *) g_bytes_get_data (srv.ca, NULL), g_bytes_get_size (srv.ca),
-                          CURL_BLOB_COPY };
-  g_autofree char *tok_b64 = NULL;
-  long status = 0;
-  CURL *curl;
-  CURLcode rc;
+  g_autoptr(SignetServiceLog) log = NULL;
+  GAsyncResult *slot = NULL;
+  g_autoptr(GAsyncResult) r = NULL;
 
-  proof = signet_pop_create (signet_service_session_get_pop_key (sup), token, "GET", path, NULL,
-                             g_get_real_time () / G_USEC_PER_SEC, &error);
+  signet_service_client_log_fetch_async (c, sup, id, NULL, store_result, &slot);
+  r = await (&slot);
+  log = signet_service_client_log_fetch_finish (c, r, &error);
   g_assert_no_error (error);
-  tok_b64 = g_base64_encode (g_bytes_get_data (token, NULL), g_bytes_get_size (token));
-  /* base64url without padding */
-  for (char *p = tok_b64; *p != '\0'; p++)
-    if (*p == '+')
-      g_string_append_c (b64, '-');
-    else if (*p == '/')
-      g_string_append_c (b64, '_');
-    else if (*p != '=')
-      g_string_append_c (b64, *p);
-  auth = g_strconcat ("Authorization: PoP ", b64->str, NULL);
-  pop = g_strconcat (SIGNET_POP_HEADER_NAME ": ", proof, NULL);
-  g_string_free (b64, TRUE);
-  hl = curl_slist_append (hl, auth);
-  hl = curl_slist_append (hl, pop);
-
-  curl = curl_easy_init ();
-  g_assert_nonnull (curl);
-  curl_easy_setopt (curl, CURLOPT_URL, url);
-  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, hl);
-  curl_easy_setopt (curl, CURLOPT_CAINFO_BLOB, &ca);
-  curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt (curl, CURLOPT_WRITEDATA, body);
-  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, collect);
-  curl_easy_setopt (curl, CURLOPT_HEADERDATA, headers);
-  rc = curl_easy_perform (curl);
-  g_assert_cmpint (rc, ==, CURLE_OK);
-  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup (curl);
-  curl_slist_free_all (hl);
-  g_byte_array_append (headers, (const guint8 *) "", 1);
-  if (status != 200)
-    g_error ("GET %s: %ld %.*s", path, status, (int) body->len, (char *) body->data);
-  {
-    g_autoptr(GRegex) re = g_regex_new ("^Signet-Log-Verdict: *(\\S+)", G_REGEX_MULTILINE |
-                                        G_REGEX_CASELESS, 0, NULL);
-    g_autoptr(GMatchInfo) m = NULL;
-
-    *verdict = g_regex_match (re, (char *) headers->data, 0, &m) ? g_match_info_fetch (m, 1)
-                                                                  : g_strdup ("?");
-  }
-  g_byte_array_unref (headers);
-  return g_byte_array_free_to_bytes (body);
+  g_assert_cmpstr (log->id, ==, id);
+  *verdict = g_strdup (log->verdict);
+  return g_bytes_ref (log->log);
 }
 
 static void
@@ -487,7 +439,7 @@ test_offline_queue (void)
 
   /* The service's copy is the local file, byte for byte, and verifies. */
   sup = login (c, "sam");
-  stored = get_stored_log (sup, signet_service_session_get_id (s), &verdict);
+  stored = get_stored_log (c, sup, signet_service_session_get_id (s), &verdict);
   g_assert_true (g_bytes_equal (stored, local));
   g_assert_cmpstr (verdict, ==, "verified");
 
@@ -592,9 +544,134 @@ test_conflict (void)
 
   local = read_file (path);
   sup = login (c, "sue");
-  stored = get_stored_log (sup, signet_service_session_get_id (s), &verdict);
+  stored = get_stored_log (c, sup, signet_service_session_get_id (s), &verdict);
   g_assert_true (g_bytes_equal (stored, local));
   g_assert_cmpstr (verdict, ==, "verified");
+  g_clear_object (&u);
+  rm_rf (dir);
+}
+
+static gboolean
+logout (SignetServiceClient  *c,
+        SignetServiceSession *s,
+        GError              **error)
+{
+  GAsyncResult *slot = NULL;
+  g_autoptr(GAsyncResult) r = NULL;
+
+  signet_service_client_logout_async (c, s, NULL, store_result, &slot);
+  r = await (&slot);
+  return signet_service_client_logout_finish (c, r, error);
+}
+
+/* Session 1's log could not be uploaded before it ended (the service was
+ * down at sign-out) and the app was restarted: the same state dir,
+ * flushed with session 2 of the same user, delivers session 1's log to
+ * session 1 (POST /v1/logs?session=) and session 2's to session 2. */
+static void
+test_later_session (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetServiceClient) c = NULL;
+  g_autoptr(SignetServiceSession) s1 = NULL;
+  g_autoptr(SignetServiceSession) s2 = NULL;
+  g_autoptr(SignetServiceSession) sup = NULL;
+  g_autoptr(GBytes) k0 = NULL;
+  g_autoptr(GBytes) k0_2 = NULL;
+  g_autoptr(SignetEventLog) log = NULL;
+  g_autoptr(SignetEventLog) log2 = NULL;
+  g_autoptr(SignetLogUploader) u = NULL;
+  g_autoptr(GBytes) local = NULL;
+  g_autoptr(GBytes) stored = NULL;
+  g_autoptr(GBytes) local2 = NULL;
+  g_autoptr(GBytes) stored2 = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *state_dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *path2 = NULL;
+  g_autofree char *state_file = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *session_line = NULL;
+  g_autofree char *verdict = NULL;
+  g_autofree char *verdict2 = NULL;
+  g_autofree char *s1_id = NULL;
+
+  if (signetd_path == NULL)
+    {
+      g_test_skip ("no signetd given (first argument)");
+      return;
+    }
+  c = signet_service_client_new (srv.url, srv.ca, &error);
+  g_assert_no_error (error);
+  dir = g_dir_make_tmp ("signet-uploader-later-XXXXXX", &error);
+  g_assert_no_error (error);
+  state_dir = g_build_filename (dir, "state", NULL);
+
+  /* Session 1: a log, queued; the service goes down before sign-out. */
+  s1 = login (c, "tina");
+  s1_id = g_strdup (signet_service_session_get_id (s1));
+  k0 = signet_service_session_take_log_key (s1);
+  path = g_build_filename (dir, "session-1.log", NULL);
+  log = signet_event_log_create (path, k0, "tina", s1_id, NULL, &error);
+  g_assert_no_error (error);
+  append_n (log, 6);
+  u = signet_log_uploader_new (c, state_dir, &error);
+  g_assert_no_error (error);
+  signet_log_uploader_set_auto_retry (u, FALSE);
+  signet_log_uploader_set_session (u, s1);
+  g_assert_true (signet_log_uploader_add_log (u, path, log, &error));
+  signetd_stop ();
+  g_assert_true (signet_event_log_close_session (log, &error));
+  g_assert_false (flush (u, &error));
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_UNREACHABLE);
+  g_clear_error (&error);
+  g_assert_false (logout (c, s1, &error));
+  g_assert_error (error, SIGNET_SERVICE_ERROR, SIGNET_SERVICE_ERROR_UNREACHABLE);
+  g_clear_error (&error);
+  g_assert_cmpint (signet_log_uploader_get_acked (u, path, NULL), ==, 0);
+  /* The state file names the log's session already. */
+  state_file = only_state_file (state_dir);
+  g_assert_true (g_file_get_contents (state_file, &state, NULL, &error));
+  session_line = g_strconcat ("\nsession=", s1_id, "\n", NULL);
+  g_assert_nonnull (strstr (state, session_line));
+  /* The app quits. */
+  g_clear_object (&u);
+  g_clear_object (&log);
+
+  /* Later: the service is back, the app starts again, the technician
+   * signs in (session 2, the next code) and starts a log of its own. */
+  signetd_serve ();
+  s2 = login_at (c, "tina", 30);
+  g_assert_cmpstr (signet_service_session_get_id (s2), !=, s1_id);
+  k0_2 = signet_service_session_take_log_key (s2);
+  path2 = g_build_filename (dir, "session-2.log", NULL);
+  log2 = signet_event_log_create (path2, k0_2, "tina", signet_service_session_get_id (s2), NULL,
+                                  &error);
+  g_assert_no_error (error);
+  append_n (log2, 2);
+  u = signet_log_uploader_new (c, state_dir, &error);
+  g_assert_no_error (error);
+  signet_log_uploader_set_session (u, s2);
+  g_assert_true (signet_log_uploader_add_log (u, path2, log2, &error));
+  /* session.start, 6 records, session.end and the final seal. */
+  g_assert_cmpint (signet_log_uploader_get_pending (u, path), ==, 1 + 6 + 2);
+  g_assert_true (flush (u, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (signet_log_uploader_get_acked (u, path, NULL), ==, 1 + 6 + 2);
+  g_assert_cmpint (signet_log_uploader_get_pending (u, path), ==, 0);
+  g_assert_cmpint (signet_log_uploader_get_acked (u, path2, NULL), ==,
+                   (gint64) signet_event_log_get_next_seq (log2));
+
+  /* The service holds each under its own session, verified. */
+  sup = login (c, "sid");
+  local = read_file (path);
+  stored = get_stored_log (c, sup, s1_id, &verdict);
+  g_assert_true (g_bytes_equal (stored, local));
+  g_assert_cmpstr (verdict, ==, "verified");
+  local2 = read_file (path2);
+  stored2 = get_stored_log (c, sup, signet_service_session_get_id (s2), &verdict2);
+  g_assert_true (g_bytes_equal (stored2, local2));
+  g_assert_cmpstr (verdict2, ==, "truncated");   /* sealed at the cut, not ended yet */
   g_clear_object (&u);
   rm_rf (dir);
 }
@@ -661,6 +738,7 @@ main (int   argc,
   g_test_add_func ("/signet/log-uploader/offline-queue", test_offline_queue);
   g_test_add_func ("/signet/log-uploader/conflict", test_conflict);
   g_test_add_func ("/signet/log-uploader/diverged", test_diverged);
+  g_test_add_func ("/signet/log-uploader/later-session", test_later_session);
   if (signetd_path != NULL)
     signetd_setup ();
   rc = g_test_run ();
