@@ -27,7 +27,6 @@ const char fixture_wifi_profile_json[] =
 static const char *signetd_path;
 static const char *devsim_path;
 static const char *models_dir;
-static gint64 last_totp_step = -1;
 
 gboolean
 fixture_parse_args (int    argc,
@@ -149,6 +148,9 @@ spawn_until (const char         *stderr_path,
   GSubprocess *p;
 
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  /* the tests' fatal-warnings is for this process: libsoup warns when a
+   * client hangs up early (a cancelled call), which must not kill signetd */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
   p = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
@@ -227,16 +229,28 @@ merge_config (const char *data,
 }
 
 void
+fixture_merge_config (Fixture    *f,
+                      const char *config)
+{
+  merge_config (f->data, config);
+}
+
+void
 fixture_signetd_start (Fixture *f)
 {
   g_autofree char *srv_err = g_build_filename (f->tmp, "signetd.stderr", NULL);
+  g_autofree char *listen = NULL;
+  g_autofree char *old_url = g_steal_pointer (&f->url);
   g_autoptr(GError) error = NULL;
-  const char *argv[] = { signetd_path, "serve", "--data-dir", f->data, "--listen", "127.0.0.1:0",
-                         NULL };
+  const char *argv[] = { signetd_path, "serve", "--data-dir", f->data, "--listen", NULL, NULL };
 
   g_assert_null (f->signetd);
-  g_clear_pointer (&f->url, g_free);
+  /* a restart listens where the service was, so clients keep working */
+  listen = old_url != NULL ? g_strdup (old_url + strlen ("https://")) : g_strdup ("127.0.0.1:0");
+  argv[5] = listen;
   f->signetd = spawn_until (srv_err, "^listening on (https://127\\.0\\.0\\.1:\\d+)$", &f->url, argv);
+  if (f->client != NULL && g_strcmp0 (old_url, f->url) == 0)
+    return;
   g_clear_object (&f->client);
   f->client = signet_service_client_new_for_ca_file (f->url, f->tls, &error);
   g_assert_no_error (error);
@@ -255,15 +269,26 @@ fixture_totp (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) key = signet_totp_secret_from_base32 (f->totp_secret, &error);
-  gint64 now;
+  gint64 step;
   char *code;
 
   g_assert_no_error (error);
-  /* signetd refuses a code twice: wait for the next step if needed */
-  while ((now = g_get_real_time () / G_USEC_PER_SEC) / 30 == last_totp_step)
-    g_usleep (200 * 1000);
-  last_totp_step = now / 30;
-  code = signet_totp_generate (key, now, 30, 6, SIGNET_TOTP_ALGORITHM_SHA1, &error);
+  /* signetd takes a code of the next step too (window 1) but never a step
+   * at or before one already used: take steps in order, waiting when the
+   * next would be too far ahead */
+  for (;;)
+    {
+      gint64 now_step = g_get_real_time () / G_USEC_PER_SEC / 30;
+
+      step = MAX (now_step, f->last_totp_step + 1);
+      if (step <= now_step + 1)
+        break;
+      /* keep the main loop going: timers (token refresh) must not stall */
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (50 * 1000);
+    }
+  f->last_totp_step = step;
+  code = signet_totp_generate (key, step * 30, 30, 6, SIGNET_TOTP_ALGORITHM_SHA1, &error);
   g_assert_no_error (error);
   return code;
 }
@@ -319,6 +344,17 @@ fixture_setup (Fixture            *f,
                const char         *config,
                const char * const *extra_profiles)
 {
+  if (!fixture_setup_service (f, config, extra_profiles))
+    return FALSE;
+  fixture_sign_in (f);
+  return TRUE;
+}
+
+gboolean
+fixture_setup_service (Fixture            *f,
+                       const char         *config,
+                       const char * const *extra_profiles)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(GRegex) re = NULL;
   g_autoptr(GMatchInfo) m = NULL;
@@ -331,6 +367,7 @@ fixture_setup (Fixture            *f,
       g_test_skip ("needs SIGNETD SIGNET_DEVSIM MODELS_DIR");
       return FALSE;
     }
+  f->last_totp_step = -1;
   f->tmp = g_dir_make_tmp ("signet-engine-XXXXXX", &error);
   g_assert_no_error (error);
   f->data = g_build_filename (f->tmp, "data", NULL);
@@ -355,7 +392,6 @@ fixture_setup (Fixture            *f,
                        "Acme Test CA", NULL));
   g_free (fixture_run (NULL, signetd_path, "ca", "--data-dir", f->data, "add", ca_cert, NULL));
   fixture_signetd_start (f);
-  fixture_sign_in (f);
   return TRUE;
 }
 
@@ -454,6 +490,95 @@ fixture_device_start (Fixture            *f,
   g_free (fixture_run (NULL, devsim_path, "provision", "--state", d->state, "--model-file",
                        model_file, "--serial", serial, "--ca-dir", f->ca_dir, "--trust-url",
                        f->url, "--trust-ca", f->tls, NULL));
+  device_run (f, d, extra_run_args);
+}
+
+void
+fixture_device_start_provisioned (Fixture            *f,
+                                  FixtureDevice      *d,
+                                  const char         *name,
+                                  const char * const *provision_args,
+                                  const char * const *extra_run_args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  memset (d, 0, sizeof *d);
+  d->name = g_strdup (name);
+  d->state = g_strdup_printf ("%s/%s.state", f->tmp, name);
+  d->status_file = g_strdup_printf ("%s/%s.events.jsonl", f->tmp, name);
+  g_ptr_array_add (argv, (char *) devsim_path);
+  g_ptr_array_add (argv, (char *) "provision");
+  g_ptr_array_add (argv, (char *) "--state");
+  g_ptr_array_add (argv, d->state);
+  for (guint i = 0; provision_args != NULL && provision_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) provision_args[i]);
+  g_ptr_array_add (argv, NULL);
+  {
+    g_autoptr(GSubprocess) p = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+
+    p = g_subprocess_newv ((const char * const *) argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                           &error);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &err, &error);
+    g_assert_no_error (error);
+    if (!g_subprocess_get_successful (p))
+      g_error ("signet-devsim provision failed: %s", err);
+  }
+  device_run (f, d, extra_run_args);
+}
+
+void
+fixture_device_start_full (Fixture            *f,
+                           FixtureDevice      *d,
+                           const char         *name,
+                           const char         *model,
+                           const char         *serial,
+                           const char * const *provision_args,
+                           const char * const *extra_run_args)
+{
+  g_autofree char *model_file = g_strdup_printf ("%s/%s.json", models_dir, model);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  memset (d, 0, sizeof *d);
+  d->name = g_strdup (name);
+  d->state = g_strdup_printf ("%s/%s.state", f->tmp, name);
+  d->status_file = g_strdup_printf ("%s/%s.events.jsonl", f->tmp, name);
+  g_ptr_array_add (argv, (char *) devsim_path);
+  g_ptr_array_add (argv, (char *) "provision");
+  g_ptr_array_add (argv, (char *) "--state");
+  g_ptr_array_add (argv, d->state);
+  g_ptr_array_add (argv, (char *) "--model-file");
+  g_ptr_array_add (argv, model_file);
+  g_ptr_array_add (argv, (char *) "--serial");
+  g_ptr_array_add (argv, (char *) serial);
+  g_ptr_array_add (argv, (char *) "--ca-dir");
+  g_ptr_array_add (argv, f->ca_dir);
+  g_ptr_array_add (argv, (char *) "--trust-url");
+  g_ptr_array_add (argv, f->url);
+  g_ptr_array_add (argv, (char *) "--trust-ca");
+  g_ptr_array_add (argv, f->tls);
+  for (guint i = 0; provision_args != NULL && provision_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) provision_args[i]);
+  g_ptr_array_add (argv, NULL);
+  {
+    g_autoptr(GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) p = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+    p = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    if (!g_subprocess_get_successful (p))
+      g_error ("%s provision failed: %s", devsim_path, err);
+  }
   device_run (f, d, extra_run_args);
 }
 

@@ -45,6 +45,7 @@ typedef struct {
   GPtrArray *profiles;  /* of acme-gw1 */
   SignetEventLog *log;
   GBytes *k0;
+  gint64 last_totp_step;
 } Fixture;
 
 typedef struct {
@@ -71,11 +72,17 @@ const char *fixture_models_dir (void);
  * are JSON documents added with `signetd profile add`.
  * FALSE (and g_test_skip) when the programs were not given. */
 gboolean  fixture_setup      (Fixture *f, const char *config, const char * const *extra_profiles);
+/* The same without signing in (session, trust, profiles, log stay NULL). */
+gboolean  fixture_setup_service (Fixture *f, const char *config,
+                                 const char * const *extra_profiles);
 void      fixture_teardown   (Fixture *f);
-/* Stop / start signetd again on the same data dir (and a new port: url
- * changes; the client is remade). */
+/* Stop / start signetd again on the same data dir and the same address
+ * (the client stays valid). */
 void      fixture_signetd_stop  (Fixture *f);
 void      fixture_signetd_start (Fixture *f);
+/* Merge config (signetd.conf content) into the data dir's configuration;
+ * it takes effect at the next fixture_signetd_start. */
+void      fixture_merge_config  (Fixture *f, const char *config);
 /* A fresh TOTP code for alice (waits for the next 30-s step when the
  * current one was already used by this fixture). Returns: (transfer full) */
 char     *fixture_totp        (Fixture *f);
@@ -91,6 +98,18 @@ const SignetServiceProfile *fixture_profile (Fixture *f, const char *id);
  * session on the fixture's session, trust and log. */
 void      fixture_device_start (Fixture *f, FixtureDevice *d, const char *name, const char *model,
                                 const char *serial, const char * const *extra_run_args);
+/* The same with the provision arguments given whole (after --state:
+ * e.g. a clone's --clone-cert-from STATE), for devices the standard
+ * factory line would not make. */
+void      fixture_device_start_provisioned (Fixture *f, FixtureDevice *d, const char *name,
+                                            const char * const *provision_args,
+                                            const char * const *extra_run_args);
+/* fixture_device_start with extra `provision` args (nullable,
+ * NULL-terminated: e.g. "--flash-size", "8M" for a larger bulk area). */
+void      fixture_device_start_full (Fixture *f, FixtureDevice *d, const char *name,
+                                     const char *model, const char *serial,
+                                     const char * const *provision_args,
+                                     const char * const *extra_run_args);
 /* Run the provisioned device again (after a crash or stop), same state;
  * a new pty, transport and device session. */
 void      fixture_device_restart (Fixture *f, FixtureDevice *d,
