@@ -58,6 +58,12 @@ struct _SignetDeviceSession
   guint64 seq;
   guint64 pending;               /* the pending version a receipt named, 0: none */
   gboolean busy;
+  guint bulk_window;
+  /* A command sent whose answer never came (the link dropped): its op
+   * (0: none), the version it was about and the committed one before. */
+  guint unfinished_op;
+  guint64 unfinished_version;
+  guint64 unfinished_from;
 };
 
 G_DEFINE_TYPE (SignetDeviceSession, signet_device_session, G_TYPE_OBJECT)
@@ -72,6 +78,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_QUARK (signet-device-error-quark, signet_device_error)
 
 typedef struct _Op Op;
+typedef struct _Bulk Bulk;
 typedef void (*OpHandler) (GTask *task, Op *op);
 
 struct _Op {
@@ -93,11 +100,17 @@ struct _Op {
   GBytes *token;
   SignetServiceProfile *profile;  /* borrowed: the caller keeps it until finish */
   GVariant *values;
+  GBytes *firmware_digest;
+  Bulk *bulk;
 };
+
+static void bulk_free (Bulk *bulk);
 
 static void
 op_free (Op *op)
 {
+  g_clear_pointer (&op->bulk, bulk_free);
+  g_clear_pointer (&op->firmware_digest, g_bytes_unref);
   g_clear_pointer (&op->request, g_bytes_unref);
   g_clear_pointer (&op->raw, g_bytes_unref);
   g_clear_pointer (&op->command, g_bytes_unref);
@@ -124,6 +137,15 @@ signet_device_info_free (SignetDeviceInfo *info)
   g_free (info->model);
   g_free (info->firmware);
   g_free (info);
+}
+
+void
+signet_device_transfer_free (SignetDeviceTransfer *transfer)
+{
+  if (transfer == NULL)
+    return;
+  g_clear_pointer (&transfer->digest, g_bytes_unref);
+  g_free (transfer);
 }
 
 void
@@ -209,6 +231,8 @@ log_event (SignetDeviceSession *self,
   return TRUE;
 }
 
+static void handle_receipt (GTask *task, Op *op);
+
 /* Fail the step: record device.error (best effort: a log that cannot
  * take it is already broken and says so on the next append) and return
  * the error. */
@@ -219,6 +243,19 @@ op_fail (GTask  *task,
   SignetDeviceSession *self = g_task_get_source_object (task);
   Op *op = g_task_get_task_data (task);
 
+  /* A change sent without an answer: the device may or may not have
+   * acted. The next HELLO tells which (handle_hello). */
+  if (op->handler == handle_receipt && op->request != NULL && op->cmd_op != 0
+      && error->domain == SIGNET_DEVICE_ERROR
+      && (error->code == SIGNET_DEVICE_ERROR_TIMEOUT
+          || error->code == SIGNET_DEVICE_ERROR_DISCONNECTED
+          || error->code == SIGNET_DEVICE_ERROR_TRANSPORT
+          || error->code == SIGNET_DEVICE_ERROR_CANCELLED))
+    {
+      self->unfinished_op = op->cmd_op;
+      self->unfinished_version = op->version;
+      self->unfinished_from = self->info != NULL ? self->info->config_version : 0;
+    }
   if (self->log != NULL && !signet_event_log_is_broken (self->log)
       && !signet_event_log_is_closed (self->log))
     {
@@ -603,6 +640,7 @@ handle_receipt (GTask *task,
     }
   self->info->config_version = receipt->committed_version;
   self->pending = receipt->pending_version;
+  self->unfinished_op = 0;
   data = signet_event_data_new ();
   signet_event_data_add_uint (data, "op", receipt->op, NULL);
   signet_event_data_add_uint (data, "seq", receipt->seq, NULL);
@@ -735,6 +773,7 @@ static void
 signet_device_session_init (SignetDeviceSession *self)
 {
   self->max_retries = SIGNET_DEVICE_SESSION_MAX_RETRIES_DEFAULT;
+  self->bulk_window = SIGNET_DEVICE_SESSION_BULK_WINDOW_DEFAULT;
   self->next_id = 1;
   self->authorities = g_ptr_array_new_with_free_func ((GDestroyNotify) authority_key_free);
   self->anchors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -787,6 +826,30 @@ signet_device_session_set_max_retries (SignetDeviceSession *self,
   self->max_retries = retries;
 }
 
+void
+signet_device_session_set_bulk_window (SignetDeviceSession *self,
+                                       guint                window)
+{
+  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
+  g_return_if_fail (window >= 1 && window <= SIGNET_DEVICE_SESSION_BULK_WINDOW_MAX);
+  self->bulk_window = window;
+}
+
+void
+signet_device_session_set_transport (SignetDeviceSession *self,
+                                     SignetTransport     *transport)
+{
+  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
+  g_return_if_fail (SIGNET_IS_TRANSPORT (transport));
+  g_return_if_fail (!self->busy);
+
+  g_set_object (&self->transport, transport);
+  /* What the old link proved is gone until HELLO, ATTEST and AUTHORIZE
+   * run again over the new one. */
+  self->attested = FALSE;
+  self->authorized = FALSE;
+}
+
 const SignetDeviceInfo *
 signet_device_session_get_info (SignetDeviceSession *self)
 {
@@ -809,6 +872,43 @@ signet_device_session_dup_nonce (SignetDeviceSession *self)
 }
 
 /* ---- HELLO ---------------------------------------------------------------- */
+
+/* A change whose answer never came, judged by what a new HELLO says: a
+ * HELLO (and a boot) rolls back whatever is pending (docs/protocol.md),
+ * so an APPLY left in doubt is gone, and a COMMIT landed if the
+ * committed version is the one it named. */
+static gboolean
+log_recovery (SignetDeviceSession *self,
+              GError             **error)
+{
+  g_autoptr(SignetEventData) data = signet_event_data_new ();
+  guint64 now = self->info->config_version;
+  const char *outcome;
+
+  switch (self->unfinished_op)
+    {
+    case SP_MSG_OP_APPLY:
+      outcome = now == self->unfinished_from ? "rolled-back" : "unexpected-version";
+      break;
+    case SP_MSG_OP_COMMIT:
+      outcome = now == self->unfinished_version ? "committed"
+                : now == self->unfinished_from ? "rolled-back" : "unexpected-version";
+      break;
+    default:
+      outcome = now == self->unfinished_from ? "unchanged" : "changed";
+      break;
+    }
+  signet_event_data_add_text (data, "op", op_event_name (self->unfinished_op) + strlen ("device."),
+                              NULL);
+  if (self->unfinished_version != 0)
+    signet_event_data_add_uint (data, "version", self->unfinished_version, NULL);
+  signet_event_data_add_uint (data, "config_version_before", self->unfinished_from, NULL);
+  signet_event_data_add_uint (data, "config_version", now, NULL);
+  signet_event_data_add_uint (data, "pending_version", 0, NULL);
+  signet_event_data_add_text (data, "outcome", outcome, NULL);
+  self->unfinished_op = 0;
+  return log_event (self, "device.recovery", data, error);
+}
 
 static void
 handle_hello (GTask *task,
@@ -858,6 +958,11 @@ handle_hello (GTask *task,
   signet_event_data_add_uint (data, "config_version", self->info->config_version, NULL);
   signet_event_data_add_uint (data, "revocation_version", self->info->revocation_version, NULL);
   if (!log_event (self, "device.hello", data, &error))
+    {
+      op_fail (task, g_steal_pointer (&error));
+      return;
+    }
+  if (self->unfinished_op != 0 && !log_recovery (self, &error))
     {
       op_fail (task, g_steal_pointer (&error));
       return;
@@ -1640,6 +1745,9 @@ apply_send (GTask     *task_in,
       a.n_digests = n_sealed;
       a.profile = sp_msg_text_from (op->profile->id);
       a.profile_digest.ptr = g_bytes_get_data (profile_digest, &a.profile_digest.len);
+      if (op->firmware_digest != NULL)
+        a.firmware_digest.ptr = g_bytes_get_data (op->firmware_digest,
+                                                  &a.firmware_digest.len);
       err = sp_msg_apply_args_encode (&a, args_buf, SP_MSG_MAX, &args_len);
     }
   if (err != SP_OK)
@@ -1662,6 +1770,8 @@ apply_send (GTask     *task_in,
   signet_event_data_add_text (data, "profile", op->profile->id, NULL);
   signet_event_data_add_int (data, "profile_version", op->profile->version, NULL);
   signet_event_data_add_bytes (data, "profile_digest", profile_digest, NULL);
+  if (op->firmware_digest != NULL)
+    signet_event_data_add_bytes (data, "firmware_digest", op->firmware_digest, NULL);
   for (guint i = 0; i < n_sealed; i++)
     {
       g_autofree char *name = g_strconcat ("sealed:", sents[i].key.ptr, NULL);
@@ -1690,13 +1800,15 @@ on_sealed (GObject      *source,
   apply_send (g_steal_pointer (&task), sealed);
 }
 
-void
-signet_device_session_apply_async (SignetDeviceSession        *self,
-                                   const SignetServiceProfile *profile,
-                                   GVariant                   *values,
-                                   GCancellable               *cancellable,
-                                   GAsyncReadyCallback         callback,
-                                   gpointer                    user_data)
+static void
+apply_start (SignetDeviceSession        *self,
+             const SignetServiceProfile *profile,
+             GVariant                   *values,
+             GBytes                     *firmware_digest,
+             gpointer                    source_tag,
+             GCancellable               *cancellable,
+             GAsyncReadyCallback         callback,
+             gpointer                    user_data)
 {
   g_autoptr(GStrvBuilder) secrets = g_strv_builder_new ();
   g_auto(GStrv) fields = NULL;
@@ -1704,13 +1816,8 @@ signet_device_session_apply_async (SignetDeviceSession        *self,
   Op *op;
   GError *error = NULL;
 
-  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
-  g_return_if_fail (profile != NULL);
-  g_return_if_fail (values != NULL && g_variant_is_of_type (values, G_VARIANT_TYPE_VARDICT));
-
   g_variant_ref_sink (values);
-  task = op_begin (self, "apply", handle_receipt, signet_device_session_apply_async, cancellable,
-                   callback, user_data);
+  task = op_begin (self, "apply", handle_receipt, source_tag, cancellable, callback, user_data);
   if (task == NULL)
     {
       g_variant_unref (values);
@@ -1719,6 +1826,7 @@ signet_device_session_apply_async (SignetDeviceSession        *self,
   op = g_task_get_task_data (task);
   op->values = values;
   op->profile = (SignetServiceProfile *) profile;
+  op->firmware_digest = firmware_digest != NULL ? g_bytes_ref (firmware_digest) : NULL;
   if (!check_ready (self, TRUE, TRUE, &error)
       || !signet_device_session_validate (self, profile, values, &error))
     {
@@ -1751,10 +1859,694 @@ signet_device_session_apply_async (SignetDeviceSession        *self,
                                     on_sealed, task);
 }
 
+void
+signet_device_session_apply_async (SignetDeviceSession        *self,
+                                   const SignetServiceProfile *profile,
+                                   GVariant                   *values,
+                                   GCancellable               *cancellable,
+                                   GAsyncReadyCallback         callback,
+                                   gpointer                    user_data)
+{
+  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
+  g_return_if_fail (profile != NULL);
+  g_return_if_fail (values != NULL && g_variant_is_of_type (values, G_VARIANT_TYPE_VARDICT));
+
+  apply_start (self, profile, values, NULL, signet_device_session_apply_async, cancellable,
+               callback, user_data);
+}
+
 SignetDeviceReceipt *
 signet_device_session_apply_finish (SignetDeviceSession *self,
                                     GAsyncResult        *result,
                                     GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+signet_device_session_apply_firmware_async (SignetDeviceSession        *self,
+                                            const SignetServiceProfile *profile,
+                                            GVariant                   *values,
+                                            GBytes                     *firmware_digest,
+                                            GCancellable               *cancellable,
+                                            GAsyncReadyCallback         callback,
+                                            gpointer                    user_data)
+{
+  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
+  g_return_if_fail (profile != NULL);
+  g_return_if_fail (values != NULL && g_variant_is_of_type (values, G_VARIANT_TYPE_VARDICT));
+  g_return_if_fail (firmware_digest != NULL
+                    && g_bytes_get_size (firmware_digest) == SP_MSG_DIGEST_LEN);
+
+  apply_start (self, profile, values, firmware_digest,
+               signet_device_session_apply_firmware_async, cancellable, callback, user_data);
+}
+
+SignetDeviceReceipt *
+signet_device_session_apply_firmware_finish (SignetDeviceSession *self,
+                                             GAsyncResult        *result,
+                                             GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- bulk transfer -------------------------------------------------------- */
+
+/* BULK_DATA's envelope around its data: map head, keys 0..3, type, a
+ * uint32 id, an offset below 2^32 and the byte string's head (<= 23
+ * bytes); a few to spare. */
+#define BULK_DATA_OVERHEAD 32
+
+/* One BULK_DATA in flight. gen is the resume generation it was sent in:
+ * answers to an older one are only read to learn that they are answered. */
+typedef struct {
+  guint32 id;
+  guint32 gen;
+  guint64 offset;
+  guint len;
+} BulkChunk;
+
+struct _Bulk {
+  GBytes *image;
+  GBytes *digest;
+  const guint8 *data;
+  guint64 size;
+  guint chunk;               /* data bytes of a full BULK_DATA */
+  guint window;
+  guint64 next;              /* the offset of the next chunk to send */
+  guint64 acked;             /* the device's next offset, as last heard */
+  guint64 resumed_from;
+  guint32 gen;
+  GQueue inflight;           /* (element-type BulkChunk) oldest first */
+  guint32 status_id;         /* a BULK_STATUS in flight (0: none) */
+  guint sends;               /* transport sends not completed */
+  gboolean receiving;        /* a transport receive pending */
+  guint strikes;             /* timeouts / STORAGE answers in a row */
+  guint permille;            /* of the last progress */
+  guint64 chunks;
+  guint64 bytes_sent;
+  guint64 resyncs;
+  GError *error;             /* set: finishing with this error */
+  gboolean drain;            /* finishing: still read the answers in flight */
+  gboolean complete;
+  gboolean returned;
+};
+
+static void
+bulk_free (Bulk *b)
+{
+  g_clear_pointer (&b->image, g_bytes_unref);
+  g_clear_pointer (&b->digest, g_bytes_unref);
+  g_queue_clear_full (&b->inflight, g_free);
+  g_clear_error (&b->error);
+  g_free (b);
+}
+
+static void bulk_pump (GTask *task);
+
+/* Record the transfer, report it done. */
+static void
+bulk_complete (GTask *task)
+{
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  g_autoptr(SignetEventData) data = signet_event_data_new ();
+  g_autoptr(GError) error = NULL;
+  SignetDeviceTransfer *t;
+
+  signet_event_data_add_bytes (data, "digest", b->digest, NULL);
+  signet_event_data_add_uint (data, "size", b->size, NULL);
+  signet_event_data_add_uint (data, "resumed_from", b->resumed_from, NULL);
+  signet_event_data_add_uint (data, "chunks", b->chunks, NULL);
+  signet_event_data_add_uint (data, "bytes_sent", b->bytes_sent, NULL);
+  signet_event_data_add_uint (data, "resyncs", b->resyncs, NULL);
+  if (!log_event (self, "device.bulk", data, &error))
+    {
+      op_fail (task, g_steal_pointer (&error));
+      return;
+    }
+  t = g_new0 (SignetDeviceTransfer, 1);
+  t->digest = g_bytes_ref (b->digest);
+  t->size = b->size;
+  t->resumed_from = b->resumed_from;
+  t->bytes_sent = b->bytes_sent;
+  t->chunks = b->chunks;
+  t->resyncs = b->resyncs;
+  t->chunk_size = b->chunk;
+  t->window = b->window;
+  op_done (task);
+  g_task_return_pointer (task, t, (GDestroyNotify) signet_device_transfer_free);
+}
+
+/* Return the task once nothing of the link is pending any more (a late
+ * completion must not land in the next step). */
+static void
+bulk_maybe_return (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+
+  if (b->returned || b->sends > 0 || b->receiving)
+    return;
+  if (b->error != NULL)
+    {
+      if (b->drain && (b->inflight.length > 0 || b->status_id != 0))
+        return;
+      b->returned = TRUE;
+      op_fail (task, g_steal_pointer (&b->error));
+      return;
+    }
+  if (b->complete)
+    {
+      b->returned = TRUE;
+      bulk_complete (task);
+    }
+}
+
+/* Finish with error. drain: the link still works, so read the answers
+ * still in flight first (they would otherwise reach the next step). */
+static void
+bulk_fail (GTask    *task,
+           GError   *error,
+           gboolean  drain)
+{
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+
+  if (b->error != NULL || b->returned)
+    {
+      g_error_free (error);
+      return;
+    }
+  b->error = error;
+  b->drain = drain;
+  bulk_pump (task);
+  bulk_maybe_return (task);
+}
+
+/* The link failed: say where the transfer stands. */
+static GError *
+bulk_link_error (Bulk         *b,
+                 const GError *transport_error)
+{
+  g_autoptr(GError) mapped = error_from_transport (transport_error);
+
+  if (mapped->code == SIGNET_DEVICE_ERROR_CANCELLED)
+    return g_steal_pointer (&mapped);
+  return g_error_new (SIGNET_DEVICE_ERROR, mapped->code,
+                      "%s. The device had acknowledged %" G_GUINT64_FORMAT " of %"
+                      G_GUINT64_FORMAT " bytes of the image: transfer it again in a new "
+                      "session and it resumes where the device stopped", mapped->message,
+                      b->acked, b->size);
+}
+
+static void
+bulk_progress (GTask *task)
+{
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  guint permille = (guint) (b->acked * 1000 / b->size);
+
+  /* At most a thousand emissions, however many chunks. */
+  if (permille != b->permille && b->acked < b->size)
+    {
+      b->permille = permille;
+      emit_progress (self, op->step, (double) b->acked / (double) b->size);
+    }
+}
+
+static void
+on_bulk_sent (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  g_autoptr(GError) error = NULL;
+
+  b->sends--;
+  if (!signet_transport_send_finish (SIGNET_TRANSPORT (source), result, &error))
+    {
+      bulk_fail (task, bulk_link_error (b, error), FALSE);
+      return;
+    }
+  bulk_maybe_return (task);
+}
+
+static void
+bulk_send (GTask          *task,
+           sp_msg_request *req)
+{
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  guint8 *buf = g_malloc (SP_MSG_MAX);
+  size_t len = 0;
+  sp_err err;
+  g_autoptr(GBytes) msg = NULL;
+
+  req->id = self->next_id++;
+  if (self->next_id == 0)
+    self->next_id = 1;
+  err = sp_msg_request_encode (req, buf, SP_MSG_MAX, &len);
+  if (err != SP_OK)
+    {
+      /* Our own sizes: a bug, but a clear failure rather than a crash. */
+      g_free (buf);
+      bulk_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_FAILED,
+                                    "A transfer request cannot be encoded (%s)",
+                                    sp_strerror (err)), TRUE);
+      return;
+    }
+  msg = g_bytes_new_take (buf, len);
+  b->sends++;
+  signet_transport_send_async (self->transport, msg, g_task_get_cancellable (task),
+                               on_bulk_sent, g_object_ref (task));
+}
+
+static void on_bulk_received (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Keep window chunks in flight and one receive waiting while anything is
+ * in flight; finish when the device holds it all. */
+static void
+bulk_pump (GTask *task)
+{
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+
+  if (b->returned)
+    return;
+  while (b->error == NULL && !b->complete && b->status_id == 0
+         && b->inflight.length < b->window && b->next < b->size)
+    {
+      BulkChunk *c = g_new0 (BulkChunk, 1);
+      sp_msg_request req = { .type = SP_MSG_BULK_DATA };
+
+      c->offset = b->next;
+      c->len = (guint) MIN ((guint64) b->chunk, b->size - b->next);
+      c->gen = b->gen;
+      req.offset = c->offset;
+      req.data.ptr = b->data + c->offset;
+      req.data.len = c->len;
+      bulk_send (task, &req);
+      if (b->error != NULL)
+        {
+          g_free (c);
+          break;
+        }
+      c->id = req.id;
+      g_queue_push_tail (&b->inflight, c);
+      b->next += c->len;
+      b->chunks++;
+      b->bytes_sent += c->len;
+    }
+  if (!b->receiving && (b->inflight.length > 0 || b->status_id != 0)
+      && (b->error == NULL || b->drain))
+    {
+      b->receiving = TRUE;
+      signet_transport_receive_async (self->transport, g_task_get_cancellable (task),
+                                      on_bulk_received, g_object_ref (task));
+    }
+  if (b->error == NULL && !b->complete && b->inflight.length == 0 && b->status_id == 0
+      && b->acked == b->size)
+    b->complete = TRUE;
+}
+
+/* Ask the device where it is: after a timeout (a request or an answer
+ * lost at the tail of the window) or a STORAGE answer. Whatever is in
+ * flight belongs to the old generation. */
+static void
+bulk_ask_status (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  sp_msg_request req = { .type = SP_MSG_BULK_STATUS };
+
+  b->gen++;
+  bulk_send (task, &req);
+  if (b->error == NULL)
+    b->status_id = req.id;
+}
+
+/* The device is at offset: go on from there. */
+static gboolean
+bulk_resume_at (GTask   *task,
+                guint64  offset)
+{
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+
+  if (offset > b->size)
+    {
+      bulk_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_PROTOCOL,
+                                    "The device names offset %" G_GUINT64_FORMAT
+                                    " of a %" G_GUINT64_FORMAT "-byte image", offset, b->size),
+                 TRUE);
+      return FALSE;
+    }
+  b->acked = offset;
+  if (b->next != offset)
+    {
+      g_debug ("transfer: the device is at %" G_GUINT64_FORMAT ", we were at %"
+               G_GUINT64_FORMAT ": resuming there", offset, b->next);
+      b->next = offset;
+      b->gen++;
+      b->resyncs++;
+    }
+  return TRUE;
+}
+
+static void
+bulk_answer (GTask                 *task,
+             const sp_msg_response *r)
+{
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  BulkChunk *c = NULL;
+  gboolean current;
+
+  if (b->status_id != 0 && r->id == b->status_id)
+    {
+      /* Answers come in order: all that was in flight is answered or lost. */
+      g_queue_clear_full (&b->inflight, g_free);
+      b->status_id = 0;
+      if (b->error != NULL)
+        return;
+      if (r->status == SP_MSG_OK && r->type == (SP_MSG_BULK_STATUS | SP_MSG_RESPONSE_BIT))
+        {
+          if (r->size != b->size || !bytes_equal (r->digest.ptr, r->digest.len, b->digest))
+            {
+              bulk_fail (task, g_error_new_literal (SIGNET_DEVICE_ERROR,
+                                                    SIGNET_DEVICE_ERROR_NO_TRANSFER,
+                                                    "The device dropped this transfer for "
+                                                    "another image: start it again"), TRUE);
+              return;
+            }
+          if (r->next_offset <= b->size)
+            {
+              /* Whatever was in flight is of an older generation now. */
+              b->next = r->next_offset;
+              b->resyncs++;
+            }
+          bulk_resume_at (task, r->next_offset);
+          return;
+        }
+      bulk_fail (task, g_error_new (SIGNET_DEVICE_ERROR,
+                                    status_is_known (r->status) ? (gint) r->status
+                                                                : SIGNET_DEVICE_ERROR_FAILED,
+                                    "transfer refused: %s (%s, status %" G_GUINT64_FORMAT ")",
+                                    status_text (r->status), sp_msg_status_name (r->status),
+                                    r->status), TRUE);
+      return;
+    }
+
+  /* Answers come in order: the chunks before this one were lost (the
+   * request or its answer); an id we do not know is a duplicate or a late
+   * answer to a finished exchange. */
+  for (GList *l = b->inflight.head; l != NULL; l = l->next)
+    if (((BulkChunk *) l->data)->id == r->id)
+      {
+        c = l->data;
+        break;
+      }
+  if (c == NULL)
+    return;
+  while (g_queue_peek_head (&b->inflight) != c)
+    g_free (g_queue_pop_head (&b->inflight));
+  g_queue_pop_head (&b->inflight);
+  current = c->gen == b->gen;
+  if (b->error != NULL || !current)
+    {
+      g_free (c);
+      return;
+    }
+
+  if (r->status == SP_MSG_OK && r->type == (SP_MSG_BULK_DATA | SP_MSG_RESPONSE_BIT))
+    {
+      guint64 end = c->offset + c->len;
+
+      b->strikes = 0;
+      if (r->next_offset == end)
+        b->acked = end;
+      else
+        bulk_resume_at (task, r->next_offset);
+      if (b->error == NULL)
+        bulk_progress (task);
+    }
+  else if (r->status == SP_MSG_BULK_OFFSET && r->has_next_offset)
+    bulk_resume_at (task, r->next_offset);
+  else if (r->status == SP_MSG_STORAGE && b->strikes < self->max_retries)
+    {
+      /* A flash write failed: the device says where to resume. */
+      b->strikes++;
+      bulk_ask_status (task);
+    }
+  else if (r->status == SP_MSG_DIGEST)
+    bulk_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_DIGEST,
+                                  "The device received all %" G_GUINT64_FORMAT " bytes but "
+                                  "their SHA-256 is not the image's (it starts over): was the "
+                                  "image changed during the transfer?", b->size), TRUE);
+  else if (r->status != SP_MSG_OK)
+    bulk_fail (task, g_error_new (SIGNET_DEVICE_ERROR,
+                                  status_is_known (r->status) ? (gint) r->status
+                                                              : SIGNET_DEVICE_ERROR_FAILED,
+                                  "transfer refused at byte %" G_GUINT64_FORMAT ": %s (%s, "
+                                  "status %" G_GUINT64_FORMAT ")", c->offset,
+                                  status_text (r->status), sp_msg_status_name (r->status),
+                                  r->status), TRUE);
+  else
+    bulk_fail (task, g_error_new_literal (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_PROTOCOL,
+                                          "The device answered a transfer request with a "
+                                          "message of another type"), TRUE);
+  g_free (c);
+}
+
+static void
+on_bulk_received (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  sp_msg_response r;
+  gsize len;
+  const guint8 *p;
+
+  b->receiving = FALSE;
+  raw = signet_transport_receive_finish (SIGNET_TRANSPORT (source), result, &error);
+  if (raw == NULL)
+    {
+      if (b->error != NULL)
+        {
+          /* Draining: what did not come is lost; stop there. */
+          b->drain = FALSE;
+          bulk_maybe_return (task);
+          return;
+        }
+      if (g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TIMEOUT)
+          && b->strikes < self->max_retries)
+        {
+          b->strikes++;
+          g_debug ("transfer: no answer at %" G_GUINT64_FORMAT ", asking where the device is"
+                   " (%u)", b->acked, b->strikes);
+          bulk_ask_status (task);
+          bulk_pump (task);
+          bulk_maybe_return (task);
+          return;
+        }
+      bulk_fail (task, bulk_link_error (b, error), FALSE);
+      return;
+    }
+  p = g_bytes_get_data (raw, &len);
+  memset (&r, 0, sizeof r);
+  if (sp_msg_response_decode (p, len, &r) != SP_OK)
+    {
+      if (b->error == NULL)
+        bulk_fail (task, g_error_new_literal (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_PROTOCOL,
+                                              "The device answered the transfer with something "
+                                              "that is not a protocol message"), TRUE);
+      bulk_pump (task);
+      bulk_maybe_return (task);
+      return;
+    }
+  bulk_answer (task, &r);
+  bulk_pump (task);
+  bulk_maybe_return (task);
+}
+
+static void
+handle_bulk_begin (GTask *task,
+                   Op    *op)
+{
+  Bulk *b = op->bulk;
+
+  if (!op->resp.has_next_offset || op->resp.next_offset > b->size)
+    {
+      op_fail_literal (task, SIGNET_DEVICE_ERROR_PROTOCOL,
+                       "The device answered BULK_BEGIN without a valid offset");
+      return;
+    }
+  b->resumed_from = b->acked = b->next = op->resp.next_offset;
+  b->permille = G_MAXUINT;
+  bulk_progress (task);
+  g_debug ("transfer: %" G_GUINT64_FORMAT " bytes from %" G_GUINT64_FORMAT ", %u per chunk, "
+           "%u in flight", b->size, b->resumed_from, b->chunk, b->window);
+  /* The pending operations hold the task from here. */
+  bulk_pump (task);
+  bulk_maybe_return (task);
+}
+
+static void
+hash_image_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  g_task_return_pointer (task, signet_sha256 (task_data), (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+on_image_hashed (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  Bulk *b = op->bulk;
+  g_autoptr(SignetEventData) data = signet_event_data_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) digest = NULL;
+  guint8 args[64];
+  size_t args_len = 0;
+  sp_msg_request req = { .type = SP_MSG_BULK_BEGIN };
+  sp_err err;
+
+  digest = g_task_propagate_pointer (G_TASK (result), NULL);
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    {
+      op_fail_literal (task, SIGNET_DEVICE_ERROR_CANCELLED, "Cancelled");
+      g_object_unref (task);
+      return;
+    }
+  b->digest = g_bytes_ref (digest);
+  err = sp_msg_bulk_args_encode (g_bytes_get_data (digest, NULL), b->size, args, sizeof args,
+                                 &args_len);
+  if (err == SP_OK)
+    op->command = build_command (self, SP_MSG_OP_BULK_BEGIN, args, args_len, &op->seq, &error);
+  else
+    error = g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_FAILED,
+                         "The transfer cannot be encoded (%s)", sp_strerror (err));
+  if (op->command == NULL)
+    {
+      op_fail (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  {
+    g_autoptr(GBytes) command_digest = signet_sha256 (op->command);
+
+    signet_event_data_add_uint (data, "seq", op->seq, NULL);
+    signet_event_data_add_bytes (data, "command_digest", command_digest, NULL);
+    signet_event_data_add_bytes (data, "digest", digest, NULL);
+    signet_event_data_add_uint (data, "size", b->size, NULL);
+  }
+  if (!log_event (self, "device.bulk_begin", data, &error))
+    {
+      op_fail (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  req.command.ptr = g_bytes_get_data (op->command, &req.command.len);
+  exchange (task, &req);
+}
+
+void
+signet_device_session_transfer_async (SignetDeviceSession *self,
+                                      GBytes              *image,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) hash = NULL;
+  GTask *task;
+  Op *op;
+  Bulk *b;
+  GError *error = NULL;
+  guint max_message;
+
+  g_return_if_fail (SIGNET_IS_DEVICE_SESSION (self));
+  g_return_if_fail (image != NULL);
+
+  task = op_begin (self, "transfer", handle_bulk_begin, signet_device_session_transfer_async,
+                   cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  op = g_task_get_task_data (task);
+  op->bulk = b = g_new0 (Bulk, 1);
+  g_queue_init (&b->inflight);
+  b->image = g_bytes_ref (image);
+  b->data = g_bytes_get_data (image, NULL);
+  b->size = g_bytes_get_size (image);
+  if (!check_ready (self, TRUE, TRUE, &error))
+    {
+      op_fail (task, error);
+      g_object_unref (task);
+      return;
+    }
+  if ((self->info->capabilities & SP_MSG_CAP_BULK) == 0)
+    {
+      op_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_UNSUPPORTED,
+                                  "Device %s does not take firmware images (it has no bulk "
+                                  "transfer)", self->info->serial));
+      g_object_unref (task);
+      return;
+    }
+  if (b->size == 0 || b->size > SP_MSG_BULK_MAX)
+    {
+      op_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_INVALID_VALUE,
+                                  "A firmware image has 1 to %u bytes; this one has %"
+                                  G_GUINT64_FORMAT, SP_MSG_BULK_MAX, b->size));
+      g_object_unref (task);
+      return;
+    }
+  /* The largest chunk the protocol, the device and the link allow. */
+  max_message = MIN (signet_transport_get_max_message (self->transport), SP_MSG_MAX);
+  if (self->info->max_message != 0 && self->info->max_message < max_message)
+    max_message = (guint) self->info->max_message;
+  if (max_message <= BULK_DATA_OVERHEAD)
+    {
+      op_fail (task, g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_TOO_LARGE,
+                                  "The device takes messages of %u bytes: too small for a "
+                                  "transfer", max_message));
+      g_object_unref (task);
+      return;
+    }
+  b->chunk = MIN (SP_MSG_BULK_CHUNK_MAX, max_message - BULK_DATA_OVERHEAD);
+  b->window = (signet_transport_get_capabilities (self->transport)
+               & SIGNET_TRANSPORT_CAPABILITY_PIPELINE) != 0 ? self->bulk_window : 1;
+
+  /* Up to 64 MiB: hashed off the main loop. */
+  hash = g_task_new (self, NULL, on_image_hashed, task);
+  g_task_set_task_data (hash, g_bytes_ref (image), (GDestroyNotify) g_bytes_unref);
+  g_task_run_in_thread (hash, hash_image_thread);
+}
+
+SignetDeviceTransfer *
+signet_device_session_transfer_finish (SignetDeviceSession *self,
+                                       GAsyncResult        *result,
+                                       GError             **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

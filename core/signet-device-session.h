@@ -7,11 +7,12 @@
  * SignetTransport on behalf of a signed-in SignetServiceSession: HELLO,
  * ATTEST (verified here against the manufacturer CAs and the revocation
  * list of the service's trust document), REVOCATION, AUTHORIZE, APPLY of
- * a profile (secret fields sealed by the service), COMMIT, ROLLBACK,
- * READ and BYE. Every step is an _async/_finish pair on a GTask with a
- * GCancellable, reports "progress" (step name, fraction), records what
- * it did in the event log when one is given, and fails with a GError of
- * the SIGNET_DEVICE_ERROR domain. Use a session from the thread that
+ * a profile (secret fields sealed by the service), bulk transfer of a
+ * firmware image and APPLY of it, COMMIT, ROLLBACK, READ and BYE. Every
+ * step is an _async/_finish pair on a GTask with a GCancellable, reports
+ * "progress" (step name, fraction), records what it did in the event log
+ * when one is given, and fails with a GError of the SIGNET_DEVICE_ERROR
+ * domain. Use a session from the thread that
  * made it, one step at a time.
  *
  * Every request gets a fresh id; after a transport timeout the same bytes
@@ -80,6 +81,9 @@ typedef enum {
 } SignetDeviceError;
 
 #define SIGNET_DEVICE_SESSION_MAX_RETRIES_DEFAULT 2
+/* BULK_DATA requests in flight at once (docs/engine.md "Bulk transfer"). */
+#define SIGNET_DEVICE_SESSION_BULK_WINDOW_DEFAULT 8
+#define SIGNET_DEVICE_SESSION_BULK_WINDOW_MAX 32
 
 /* What HELLO said. */
 typedef struct {
@@ -114,6 +118,22 @@ typedef struct {
 void              signet_device_receipt_free (SignetDeviceReceipt *receipt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceReceipt, signet_device_receipt_free)
 
+/* What a completed bulk transfer did. */
+typedef struct {
+  GBytes *digest;           /* SHA-256 of the image (32 bytes): APPLY's firmware digest */
+  guint64 size;
+  guint64 resumed_from;     /* the device's offset at BULK_BEGIN: 0 for a fresh transfer,
+                             * size when it already held the whole image */
+  guint64 bytes_sent;       /* data bytes sent by this call, resent ones included */
+  guint64 chunks;           /* BULK_DATA requests sent, resent ones included */
+  guint64 resyncs;          /* times the device named another offset and we resumed there */
+  guint chunk_size;         /* data bytes of a full BULK_DATA */
+  guint window;             /* BULK_DATA requests kept in flight */
+} SignetDeviceTransfer;
+
+void              signet_device_transfer_free (SignetDeviceTransfer *transfer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceTransfer, signet_device_transfer_free)
+
 #define SIGNET_TYPE_DEVICE_SESSION (signet_device_session_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDeviceSession, signet_device_session, SIGNET, DEVICE_SESSION, GObject)
 
@@ -130,6 +150,20 @@ SignetDeviceSession *signet_device_session_new (SignetTransport      *transport,
 /* Retries of a request after a transport timeout (0..10). */
 void     signet_device_session_set_max_retries (SignetDeviceSession *self,
                                                 guint                retries);
+
+/* BULK_DATA requests kept in flight (1..SIGNET_DEVICE_SESSION_BULK_WINDOW_MAX;
+ * 1 is stop-and-wait). A transport without the PIPELINE capability gets 1
+ * whatever this says. */
+void     signet_device_session_set_bulk_window (SignetDeviceSession *self,
+                                                guint                window);
+
+/* Let the session go on over another transport (open): the device came
+ * back after a reset or a replug, maybe at another path. Nothing of the
+ * device session survives (HELLO first); what the last one left in doubt
+ * (an APPLY or COMMIT whose answer never came) is kept, and the next
+ * HELLO records what became of it (device.recovery, docs/engine.md). */
+void     signet_device_session_set_transport (SignetDeviceSession *self,
+                                              SignetTransport     *transport);
 
 /* After hello. Returns: (transfer none) (nullable) */
 const SignetDeviceInfo *signet_device_session_get_info (SignetDeviceSession *self);
@@ -187,6 +221,42 @@ void      signet_device_session_apply_async (SignetDeviceSession        *self,
 /* Returns: (transfer full) (nullable) */
 SignetDeviceReceipt *signet_device_session_apply_finish (SignetDeviceSession *self,
                                                          GAsyncResult *result, GError **error);
+
+/* APPLY of a firmware image that a transfer completed: as apply, with
+ * firmware_digest (32 bytes, SignetDeviceTransfer.digest) in the command's
+ * args. The profile is usually of class "firmware" and values must set at
+ * least one key of it (a device refuses an APPLY that sets nothing). The
+ * change is staged and then committed or rolled back like any other. */
+void      signet_device_session_apply_firmware_async (SignetDeviceSession        *self,
+                                                      const SignetServiceProfile *profile,
+                                                      GVariant                   *values,
+                                                      GBytes                     *firmware_digest,
+                                                      GCancellable               *cancellable,
+                                                      GAsyncReadyCallback         callback,
+                                                      gpointer                    user_data);
+/* Returns: (transfer full) (nullable) */
+SignetDeviceReceipt *signet_device_session_apply_firmware_finish (SignetDeviceSession *self,
+                                                                  GAsyncResult        *result,
+                                                                  GError             **error);
+
+/* Bulk transfer of a firmware image (1..SP_MSG_BULK_MAX bytes; a
+ * GMappedFile's bytes do not read the file into memory): SHA-256 in a
+ * worker thread, BULK_BEGIN (a signed command, firmware.update), then
+ * BULK_DATA from the device's offset (a transfer it already holds
+ * resumes), window requests in flight; after a lost frame or a timeout it
+ * resumes where the device says (BULK_OFFSET, BULK_STATUS). "progress"
+ * ("transfer", bytes the device acknowledged / size). A link that drops
+ * fails with DISCONNECTED: open a new session (hello, attest, authorize)
+ * and transfer the same image again, which resumes. image: (transfer none) */
+void      signet_device_session_transfer_async (SignetDeviceSession *self,
+                                                GBytes              *image,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+/* Returns: (transfer full) (nullable) */
+SignetDeviceTransfer *signet_device_session_transfer_finish (SignetDeviceSession *self,
+                                                             GAsyncResult        *result,
+                                                             GError             **error);
 
 void      signet_device_session_commit_async (SignetDeviceSession *self, GCancellable *cancellable,
                                               GAsyncReadyCallback callback, gpointer user_data);

@@ -185,6 +185,7 @@ cmd_provision (int    argc,
   g_autofree char *trust_ca = NULL;
   g_autofree char *flash_size = NULL;
   g_autofree char *sector_size = NULL;
+  g_autofree char *clone_from = NULL;
   gint64 clock_floor = -1;
   gboolean force = FALSE;
   gboolean json = FALSE;
@@ -212,9 +213,13 @@ cmd_provision (int    argc,
       "Erase sector, a power of two, 512 to 64K (default 4K)", "BYTES" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace an existing state file", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "clone-cert-from", 0, 0, G_OPTION_ARG_FILENAME, &clone_from,
+      "Tests only: a cloned device, with the certificate of the device in STATE (same "
+      "--serial) but its own new key", "STATE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- make a simulated device");
+  g_autoptr(DevsimDeviceInfo) original = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(DevsimModel) model = NULL;
   g_autoptr(DevsimCa) ca = NULL;
@@ -235,8 +240,10 @@ cmd_provision (int    argc,
     return DEVSIM_EXIT_USAGE;
   if (state == NULL || model_file == NULL || serial == NULL)
     return usage_error (ctx, "provision needs --state, --model-file and --serial");
-  if ((ca_dir == NULL) == (create_ca == NULL))
+  if (clone_from == NULL && (ca_dir == NULL) == (create_ca == NULL))
     return usage_error (ctx, "provision needs one of --ca-dir and --create-ca");
+  if (clone_from != NULL && (ca_dir != NULL || create_ca != NULL))
+    return usage_error (ctx, "--clone-cert-from takes no CA (the certificate is copied)");
   if ((trust_file == NULL) == (trust_url == NULL))
     return usage_error (ctx, "provision needs one of --trust-file and --trust-url");
   if (trust_url != NULL && trust_ca == NULL)
@@ -253,7 +260,18 @@ cmd_provision (int    argc,
   if (model == NULL)
     return fail (error);
 
-  if (create_ca != NULL)
+  if (clone_from != NULL)
+    {
+      g_autoptr(DevsimFlash) snapshot = devsim_flash_open (clone_from, DEVSIM_FLASH_SNAPSHOT,
+                                                           &error);
+
+      if (snapshot == NULL || (original = devsim_probe (snapshot, model, &error)) == NULL)
+        return fail (error);
+      if (!g_str_equal (original->serial, serial) || original->chain->len == 0)
+        return usage_error (ctx, "--clone-cert-from: the device there has another serial");
+      params.clone_certificate = g_ptr_array_index (original->chain, 0);
+    }
+  else if (create_ca != NULL)
     {
       ca = devsim_ca_load (create_ca, &error);
       if (ca == NULL && g_error_matches (error, DEVSIM_ERROR, DEVSIM_ERROR_NOT_FOUND))
@@ -270,7 +288,7 @@ cmd_provision (int    argc,
     }
   else
     ca = devsim_ca_load (ca_dir, &error);
-  if (ca == NULL)
+  if (ca == NULL && clone_from == NULL)
     return fail (error);
 
   if (trust_file != NULL)

@@ -120,6 +120,7 @@ devsim_provision (const DevsimProvisionParams  *p,
   int saved;
 
   g_return_val_if_fail (p != NULL && p->state_path != NULL && p->model != NULL, NULL);
+  g_return_val_if_fail (p->ca != NULL || p->clone_certificate != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!serial_ok (p->serial))
@@ -164,8 +165,11 @@ devsim_provision (const DevsimProvisionParams  *p,
                    local_error->message);
       return NULL;
     }
-  cert = devsim_ca_issue (p->ca, identity_key, devsim_model_get_name (p->model), p->serial,
-                          error);
+  if (p->clone_certificate != NULL)
+    cert = g_bytes_ref (p->clone_certificate);
+  else
+    cert = devsim_ca_issue (p->ca, identity_key, devsim_model_get_name (p->model), p->serial,
+                            error);
   if (cert == NULL)
     return NULL;
   if (g_bytes_get_size (cert) > SA_CERT_MAX)

@@ -30,13 +30,19 @@ typedef struct {
   DevsimModel *model;              /* borrowed */
   const char *serial;
   const char *firmware;            /* nullable: the model's */
-  DevsimCa *ca;                    /* borrowed */
+  DevsimCa *ca;                    /* borrowed; may be NULL with clone_certificate */
   const sa_authority *authorities; /* 1..SA_AUTHORITIES_MAX */
   gsize n_authorities;
   guint64 clock_floor;
   guint32 flash_size;              /* 0: DEVSIM_FLASH_DEFAULT_SIZE */
   guint32 sector_size;             /* 0: DEVSIM_FLASH_DEFAULT_SECTOR */
   gboolean force;                  /* replace an existing state file (not a running one) */
+  /* Tests only: a cloned device. When set (DER), this certificate is
+   * used as it is -- another device's, with another key -- instead of one
+   * the CA issues for the new identity key: a verifier must refuse the
+   * device's evidence (its signature does not verify with the
+   * certificate's key). */
+  GBytes *clone_certificate;       /* nullable, borrowed */
 } DevsimProvisionParams;
 
 /* Make the device. DEVSIM_ERROR_EXISTS if the state file is there (and
