@@ -73,7 +73,19 @@ SignetEventLogReason _signet_event_log_parse (const guint8       *p,
                                               _SignetRecordView  *view,
                                               char              **detail);
 
-/* Decode p[0..len), which must be a whole record; for the reader. */
+/* The fast path: decode the record at the start of p[0..avail) in one
+ * pass (no separate scan for its end) and check its shape. TRUE, with
+ * *out_len, exactly when scan would find a whole record of *out_len bytes
+ * and parse accept it, with the same doc and view; FALSE for anything
+ * else, which the caller then sorts out with scan and parse. */
+gboolean _signet_event_log_parse_next (const guint8       *p,
+                                       gsize               avail,
+                                       sp_cbor_item       *items,
+                                       sp_cbor_doc        *doc,
+                                       _SignetRecordView  *view,
+                                       gsize              *out_len);
+
+/* Decode the record at the start of p[0..avail); for the reader. */
 gboolean _signet_event_log_read_one (const guint8       *p,
                                      gsize               avail,
                                      sp_cbor_item       *items,

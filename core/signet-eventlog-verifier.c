@@ -761,25 +761,19 @@ check_seal (SignetEventLogVerifier  *self,
   return TRUE;
 }
 
-/* Check one whole record p[0..len); on success the state moves past it. */
+/* Check the decoded record p[0..len) (§5, checks 2 to 5); on success the
+ * state moves past it. */
 static gboolean
-check_record (SignetEventLogVerifier *self,
-              const guint8           *p,
-              gsize                   len)
+check_decoded (SignetEventLogVerifier  *self,
+               const guint8            *p,
+               gsize                    len,
+               const sp_cbor_doc       *doc,
+               const _SignetRecordView *v)
 {
-  g_autofree char *detail = NULL;
-  _SignetRecordView view, *v = &view;
-  sp_cbor_doc doc;
   guint8 hash[SIGNET_EVENT_LOG_HASH_LEN];
   guint64 n = self->st.n_records;
   gboolean is_seal, is_start, is_end;
-  SignetEventLogReason reason;
   unsigned int hash_len = 0;
-
-  reason = _signet_event_log_parse (p, len, self->items, &doc, v, &detail);
-  if (reason != SIGNET_EVENT_LOG_REASON_NONE)
-    return fail (self, SIGNET_EVENT_LOG_MALFORMED, reason, -1,
-                 g_strdup_printf ("Record %" G_GUINT64_FORMAT " is malformed: %s.", n, detail));
 
   if (v->seq != self->st.next_seq)
     {
@@ -809,16 +803,18 @@ check_record (SignetEventLogVerifier *self,
                        "removed or inserted between them.", n, n - 1);
     }
 
-  is_seal = text_is (v->type, v->type_len, SIGNET_EVENT_TYPE_SEAL);
-  is_start = text_is (v->type, v->type_len, SIGNET_EVENT_TYPE_SESSION_START);
-  is_end = text_is (v->type, v->type_len, SIGNET_EVENT_TYPE_SESSION_END);
+#define TYPE_IS(lit) (v->type_len == sizeof (lit) - 1 && memcmp (v->type, lit, sizeof (lit) - 1) == 0)
+  is_seal = TYPE_IS (SIGNET_EVENT_TYPE_SEAL);
+  is_start = TYPE_IS (SIGNET_EVENT_TYPE_SESSION_START);
+  is_end = TYPE_IS (SIGNET_EVENT_TYPE_SESSION_END);
+#undef TYPE_IS
 
   if (n == 0)
     {
       if (!is_start)
         return TAMPERED (SIGNET_EVENT_LOG_REASON_NOT_SESSION_START,
                          "Record 0 is not session.start.");
-      if (!check_session_start (self, &doc, v))
+      if (!check_session_start (self, doc, v))
         return FALSE;
     }
   else if (is_start)
@@ -832,7 +828,7 @@ check_record (SignetEventLogVerifier *self,
 
   if (is_seal)
     {
-      if (!check_seal (self, &doc, v))
+      if (!check_seal (self, doc, v))
         return FALSE;
     }
   else
@@ -863,6 +859,25 @@ check_record (SignetEventLogVerifier *self,
   return TRUE;
 }
 
+/* Check one whole record p[0..len) that the fast path did not accept. */
+static gboolean
+check_record (SignetEventLogVerifier *self,
+              const guint8           *p,
+              gsize                   len)
+{
+  g_autofree char *detail = NULL;
+  _SignetRecordView view;
+  sp_cbor_doc doc;
+  SignetEventLogReason reason;
+
+  reason = _signet_event_log_parse (p, len, self->items, &doc, &view, &detail);
+  if (reason != SIGNET_EVENT_LOG_REASON_NONE)
+    return fail (self, SIGNET_EVENT_LOG_MALFORMED, reason, -1,
+                 g_strdup_printf ("Record %" G_GUINT64_FORMAT " is malformed: %s.",
+                                  self->st.n_records, detail));
+  return check_decoded (self, p, len, &doc, &view);
+}
+
 gssize
 signet_event_log_verifier_feed_data (SignetEventLogVerifier *self,
                                      const guint8           *data,
@@ -878,7 +893,20 @@ signet_event_log_verifier_feed_data (SignetEventLogVerifier *self,
   self->partial = FALSE;
   while (self->failure == NULL && pos < len)
     {
+      _SignetRecordView view;
+      sp_cbor_doc doc;
       gsize rec_len = 0;
+
+      /* One pass over a valid record's bytes; anything else takes the
+       * scan-then-parse path below, which names what is wrong. */
+      if (_signet_event_log_parse_next (data + pos, len - pos, self->items, &doc, &view,
+                                        &rec_len))
+        {
+          if (!check_decoded (self, data + pos, rec_len, &doc, &view))
+            break;
+          pos += rec_len;
+          continue;
+        }
 
       switch (_signet_event_log_scan (data + pos, len - pos, &rec_len))
         {

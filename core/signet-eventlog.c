@@ -208,6 +208,68 @@ name_ok (const char *p,
   return len > 0 && len <= _SIGNET_EVENT_LOG_MAX_NAME && memchr (p, '\0', len) == NULL;
 }
 
+/* The shape of a decoded record (§2). detail may be NULL: the fast path
+ * of _signet_event_log_parse_next only needs to know that it failed. */
+#define SHAPE_FAIL(reason, ...) \
+  do { \
+    if (detail != NULL) \
+      *detail = g_strdup_printf (__VA_ARGS__); \
+    return (reason); \
+  } while (0)
+
+static SignetEventLogReason
+check_shape (const guint8       *p,
+             gsize               len,
+             const sp_cbor_doc  *doc,
+             _SignetRecordView  *view,
+             char              **detail)
+{
+  const sp_cbor_item *items = doc->items;
+  size_t f[7];
+  const guint8 *hash;
+  gsize hash_len;
+
+  if (items[0].type != SP_CBOR_ARRAY || items[0].value != 7)
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "it is not an array of 7 fields");
+  f[0] = 1;
+  for (int i = 1; i < 7; i++)
+    f[i] = items[f[i - 1]].next;
+
+  memset (view, 0, sizeof *view);
+  view->raw = p;
+  view->raw_len = len;
+  if (sp_cbor_get_uint (doc, f[0], &view->seq) != SP_OK ||
+      sp_cbor_get_uint (doc, f[1], &view->time_ms) != SP_OK)
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "its seq or time is not an unsigned integer");
+  if (sp_cbor_get_text (doc, f[2], &view->type, &view->type_len) != SP_OK)
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "its type is not a text string");
+  if (!_signet_event_log_type_ok (view->type, view->type_len))
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_TYPE, "its type is not a dotted name of [a-z0-9_-]");
+  if (sp_cbor_get_text (doc, f[3], &view->actor, &view->actor_len) != SP_OK ||
+      !name_ok (view->actor, view->actor_len))
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "its actor is not a name of 1 to 256 bytes");
+  if (items[f[4]].type != SP_CBOR_NULL &&
+      (sp_cbor_get_text (doc, f[4], &view->device, &view->device_len) != SP_OK ||
+       !name_ok (view->device, view->device_len)))
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE,
+                "its device is neither null nor a name of 1 to 256 bytes");
+  if (items[f[5]].type != SP_CBOR_MAP)
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "its data is not a map");
+  if (!_signet_event_log_data_ok (doc, f[5]))
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_DATA,
+                "its data has a map key that is not text, or a tag");
+  view->data_idx = f[5];
+  view->data = p + items[f[5]].offset;
+  view->data_len = items[f[5]].end - items[f[5]].offset;
+  if (sp_cbor_get_bytes (doc, f[6], &hash, &hash_len) != SP_OK ||
+      hash_len != SIGNET_EVENT_LOG_HASH_LEN)
+    SHAPE_FAIL (SIGNET_EVENT_LOG_REASON_BAD_SHAPE, "its prev_hash is not a 32-byte string");
+  view->prev_hash = hash;
+  return SIGNET_EVENT_LOG_REASON_NONE;
+}
+
+#undef SHAPE_FAIL
+
 SignetEventLogReason
 _signet_event_log_parse (const guint8       *p,
                          gsize               len,
@@ -216,10 +278,7 @@ _signet_event_log_parse (const guint8       *p,
                          _SignetRecordView  *view,
                          char              **detail)
 {
-  size_t f[7];
   sp_err err;
-  const guint8 *hash;
-  gsize hash_len;
 
   err = sp_cbor_decode (p, len, &_signet_event_log_limits, items,
                         _SIGNET_EVENT_LOG_MAX_ITEMS, doc);
@@ -235,69 +294,33 @@ _signet_event_log_parse (const guint8       *p,
                                  sp_strerror (err), (gsize) doc->err_offset);
       return SIGNET_EVENT_LOG_REASON_CBOR;
     }
+  return check_shape (p, len, doc, view, detail);
+}
 
-  if (doc->items[0].type != SP_CBOR_ARRAY || doc->items[0].value != 7)
-    {
-      *detail = g_strdup ("it is not an array of 7 fields");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  f[0] = 1;
-  for (int i = 1; i < 7; i++)
-    f[i] = doc->items[f[i - 1]].next;
+/* Why this is the same as scan + parse: if the strict decoder finds a
+ * whole item in the first n <= SIGNET_EVENT_LOG_MAX_RECORD bytes, the
+ * heads-only scan, which checks less, ends at the same n (COMPLETE: every
+ * length and count it adds up is one the decoder saw fit in n), and the
+ * decoder gives the same items for exactly p[0..n) -- nothing it checks
+ * depends on bytes past the item. Any failure goes back to the two-step
+ * path, which names it. */
+gboolean
+_signet_event_log_parse_next (const guint8       *p,
+                              gsize               avail,
+                              sp_cbor_item       *items,
+                              sp_cbor_doc        *doc,
+                              _SignetRecordView  *view,
+                              gsize              *out_len)
+{
+  gsize len = 0;
 
-  memset (view, 0, sizeof *view);
-  view->raw = p;
-  view->raw_len = len;
-  if (sp_cbor_get_uint (doc, f[0], &view->seq) != SP_OK ||
-      sp_cbor_get_uint (doc, f[1], &view->time_ms) != SP_OK)
-    {
-      *detail = g_strdup ("its seq or time is not an unsigned integer");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  if (sp_cbor_get_text (doc, f[2], &view->type, &view->type_len) != SP_OK)
-    {
-      *detail = g_strdup ("its type is not a text string");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  if (!_signet_event_log_type_ok (view->type, view->type_len))
-    {
-      *detail = g_strdup ("its type is not a dotted name of [a-z0-9_-]");
-      return SIGNET_EVENT_LOG_REASON_BAD_TYPE;
-    }
-  if (sp_cbor_get_text (doc, f[3], &view->actor, &view->actor_len) != SP_OK ||
-      !name_ok (view->actor, view->actor_len))
-    {
-      *detail = g_strdup ("its actor is not a name of 1 to 256 bytes");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  if (doc->items[f[4]].type != SP_CBOR_NULL &&
-      (sp_cbor_get_text (doc, f[4], &view->device, &view->device_len) != SP_OK ||
-       !name_ok (view->device, view->device_len)))
-    {
-      *detail = g_strdup ("its device is neither null nor a name of 1 to 256 bytes");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  if (doc->items[f[5]].type != SP_CBOR_MAP)
-    {
-      *detail = g_strdup ("its data is not a map");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  if (!_signet_event_log_data_ok (doc, f[5]))
-    {
-      *detail = g_strdup ("its data has a map key that is not text, or a tag");
-      return SIGNET_EVENT_LOG_REASON_BAD_DATA;
-    }
-  view->data_idx = f[5];
-  view->data = p + doc->items[f[5]].offset;
-  view->data_len = doc->items[f[5]].end - doc->items[f[5]].offset;
-  if (sp_cbor_get_bytes (doc, f[6], &hash, &hash_len) != SP_OK ||
-      hash_len != SIGNET_EVENT_LOG_HASH_LEN)
-    {
-      *detail = g_strdup ("its prev_hash is not a 32-byte string");
-      return SIGNET_EVENT_LOG_REASON_BAD_SHAPE;
-    }
-  view->prev_hash = hash;
-  return SIGNET_EVENT_LOG_REASON_NONE;
+  if (sp_cbor_decode_prefix (p, avail, &_signet_event_log_limits, items,
+                             _SIGNET_EVENT_LOG_MAX_ITEMS, doc, &len) != SP_OK)
+    return FALSE;
+  if (check_shape (p, len, doc, view, NULL) != SIGNET_EVENT_LOG_REASON_NONE)
+    return FALSE;
+  *out_len = len;
+  return TRUE;
 }
 
 gboolean
@@ -312,6 +335,8 @@ _signet_event_log_read_one (const guint8       *p,
   g_autofree char *detail = NULL;
   gsize len = 0;
 
+  if (_signet_event_log_parse_next (p, avail, items, doc, view, out_len))
+    return TRUE;
   switch (_signet_event_log_scan (p, avail, &len))
     {
     case _SIGNET_SCAN_COMPLETE:

@@ -329,6 +329,27 @@ typedef struct dec_state {
   size_t depth;
 } dec_state;
 
+/* True if t[0..n), n <= 16, is ASCII: most text in a message (map keys,
+ * names) is, and this settles it without a call or a byte loop. */
+static bool
+short_ascii (const uint8_t *t, size_t n)
+{
+  uint64_t a, b;
+  uint8_t acc = 0;
+  size_t i;
+
+  if (n >= 8)
+    {
+      /* Two words, overlapping when n < 16. */
+      memcpy (&a, t, 8);
+      memcpy (&b, t + n - 8, 8);
+      return ((a | b) & UINT64_C (0x8080808080808080)) == 0;
+    }
+  for (i = 0; i < n; i++)
+    acc |= t[i];
+  return acc < 0x80;
+}
+
 /* The size of the shortest head carrying arg. */
 static size_t
 minimal_head_len (uint64_t arg)
@@ -448,8 +469,13 @@ compare_encoded (const dec_state *d, size_t a, size_t b)
   const sp_cbor_item *ib = &d->items[b];
   size_t la = ia->end - ia->offset;
   size_t lb = ib->end - ib->offset;
-  int c = memcmp (d->buf + ia->offset, d->buf + ib->offset, la < lb ? la : lb);
+  int c;
 
+  /* Sorted keys of different lengths or types differ in their first
+   * byte (the head): settle those without a call. */
+  if (d->buf[ia->offset] != d->buf[ib->offset])
+    return d->buf[ia->offset] < d->buf[ib->offset] ? -1 : 1;
+  c = memcmp (d->buf + ia->offset, d->buf + ib->offset, la < lb ? la : lb);
   if (c != 0)
     return c;
   return la < lb ? -1 : la > lb;
@@ -531,8 +557,13 @@ decode_one (dec_state *d)
   switch (h.type)
     {
     case SP_CBOR_TEXT:
-      if (!sp_cbor_utf8_valid (d->buf + d->pos + h.head_len, (size_t) h.arg))
-        return SP_ERR_CBOR_INVALID_UTF8;
+      {
+        const uint8_t *t = d->buf + d->pos + h.head_len;
+        size_t n = (size_t) h.arg;
+
+        if (!(n <= 16 && short_ascii (t, n)) && !sp_cbor_utf8_valid (t, n))
+          return SP_ERR_CBOR_INVALID_UTF8;
+      }
       break;
     case SP_CBOR_ARRAY:
     case SP_CBOR_MAP:
@@ -583,9 +614,12 @@ decode_one (dec_state *d)
   return SP_OK;
 }
 
-sp_err
-sp_cbor_decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
-                sp_cbor_item *items, size_t max_items, sp_cbor_doc *doc)
+/* Decode the item at the start of buf[0..len); with prefix, bytes may
+ * follow it and *out_len says where it ends. */
+static sp_err
+decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
+        sp_cbor_item *items, size_t max_items, sp_cbor_doc *doc, bool prefix,
+        size_t *out_len)
 {
   dec_state d;
   sp_err err;
@@ -598,15 +632,27 @@ sp_cbor_decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
   if ((buf == NULL && len > 0) || items == NULL ||
       limits->max_depth > SP_CBOR_DEPTH_MAX)
     return SP_ERR_INVALID_ARG;
-  if (len > limits->max_size || len > SP_CBOR_SIZE_MAX)
+  if (prefix)
+    {
+      /* The item may only use what a whole input could hold. */
+      if (len > limits->max_size)
+        len = limits->max_size;
+      if (len > SP_CBOR_SIZE_MAX)
+        len = SP_CBOR_SIZE_MAX;
+    }
+  else if (len > limits->max_size || len > SP_CBOR_SIZE_MAX)
     return SP_ERR_CBOR_TOO_LARGE;
 
-  memset (&d, 0, sizeof d);
+  /* Not the stack: a frame is written before it is read, and clearing
+   * all SP_CBOR_DEPTH_MAX of them was a sixth of decoding a small item. */
   d.buf = buf;
   d.len = len;
+  d.pos = 0;
   d.limits = limits;
   d.items = items;
+  d.n_items = 0;
   d.item_cap = max_items < limits->max_items ? max_items : limits->max_items;
+  d.depth = 0;
 
   do
     {
@@ -619,17 +665,36 @@ sp_cbor_decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
     }
   while (d.depth > 0);
 
-  if (d.pos != len)
+  if (!prefix && d.pos != len)
     {
       doc->err_offset = d.pos;
       return SP_ERR_CBOR_TRAILING;
     }
 
   doc->buf = buf;
-  doc->len = len;
+  doc->len = d.pos;
   doc->items = items;
   doc->n_items = d.n_items;
+  if (out_len != NULL)
+    *out_len = d.pos;
   return SP_OK;
+}
+
+sp_err
+sp_cbor_decode (const uint8_t *buf, size_t len, const sp_cbor_limits *limits,
+                sp_cbor_item *items, size_t max_items, sp_cbor_doc *doc)
+{
+  return decode (buf, len, limits, items, max_items, doc, false, NULL);
+}
+
+sp_err
+sp_cbor_decode_prefix (const uint8_t *buf, size_t len,
+                       const sp_cbor_limits *limits, sp_cbor_item *items,
+                       size_t max_items, sp_cbor_doc *doc, size_t *out_len)
+{
+  if (out_len == NULL)
+    return SP_ERR_INVALID_ARG;
+  return decode (buf, len, limits, items, max_items, doc, true, out_len);
 }
 
 /* ------------------------------------------------------------------ */

@@ -164,6 +164,19 @@ sp_err sp_cbor_decode (const uint8_t *buf, size_t len,
                        sp_cbor_item *items, size_t max_items,
                        sp_cbor_doc *doc);
 
+/* The same for the item at the start of buf[0..len), which other bytes
+ * may follow (a CBOR sequence, RFC 8742), in one pass: no separate scan
+ * for the item's end. Only the first limits->max_size bytes are looked
+ * at. On success *out_len (and doc->len) is where the item ends, and doc
+ * is exactly what sp_cbor_decode () gives for buf[0..*out_len). An error
+ * only says that no valid item of at most len bytes starts at buf
+ * (SP_ERR_CBOR_TRUNCATED: more bytes might complete one); for the error
+ * of a given whole input, decode exactly that with sp_cbor_decode (). */
+sp_err sp_cbor_decode_prefix (const uint8_t *buf, size_t len,
+                              const sp_cbor_limits *limits,
+                              sp_cbor_item *items, size_t max_items,
+                              sp_cbor_doc *doc, size_t *out_len);
+
 /* ------------------------------------------------------------------ */
 /* Navigation over a decoded document                                  */
 /* ------------------------------------------------------------------ */
