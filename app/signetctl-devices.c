@@ -20,29 +20,29 @@ add_string (GVariantBuilder *b,
 }
 
 static GVariant *
-describe (SignetDeviceInfo *info)
+describe (SignetDiscoveredDevice *info)
 {
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  g_autofree char *path = g_strconcat ("serial:", signet_device_info_get_device_node (info),
+  g_autofree char *path = g_strconcat ("serial:", signet_discovered_device_get_device_node (info),
                                        NULL);
 
   add_string (&b, "device", path);
-  add_string (&b, "path", signet_device_info_get_device_node (info));
-  add_string (&b, "transport", signet_device_info_get_transport (info));
-  add_string (&b, "usb_serial", signet_device_info_get_serial (info));
+  add_string (&b, "path", signet_discovered_device_get_device_node (info));
+  add_string (&b, "transport", signet_discovered_device_get_transport (info));
+  add_string (&b, "usb_serial", signet_discovered_device_get_serial (info));
   g_variant_builder_add (&b, "{sv}", "vendor_id",
-                         g_variant_new_uint16 (signet_device_info_get_vendor_id (info)));
+                         g_variant_new_uint16 (signet_discovered_device_get_vendor_id (info)));
   g_variant_builder_add (&b, "{sv}", "product_id",
-                         g_variant_new_uint16 (signet_device_info_get_product_id (info)));
-  add_string (&b, "manufacturer", signet_device_info_get_manufacturer (info));
-  add_string (&b, "product", signet_device_info_get_product (info));
-  add_string (&b, "interface", signet_device_info_get_interface_name (info));
+                         g_variant_new_uint16 (signet_discovered_device_get_product_id (info)));
+  add_string (&b, "manufacturer", signet_discovered_device_get_manufacturer (info));
+  add_string (&b, "product", signet_discovered_device_get_product (info));
+  add_string (&b, "interface", signet_discovered_device_get_interface_name (info));
   return g_variant_builder_end (&b);
 }
 
 static void
 on_added (SignetDeviceMonitor *monitor,
-          SignetDeviceInfo    *info,
+          SignetDiscoveredDevice    *info,
           SignetctlDevices    *self)
 {
   g_autoptr(GVariant) v = g_variant_ref_sink (describe (info));
@@ -53,7 +53,7 @@ on_added (SignetDeviceMonitor *monitor,
 
 static void
 on_removed (SignetDeviceMonitor *monitor,
-            SignetDeviceInfo    *info,
+            SignetDiscoveredDevice    *info,
             SignetctlDevices    *self)
 {
   g_autoptr(GVariant) v = g_variant_ref_sink (describe (info));

@@ -3,10 +3,6 @@
  * signetctl-devices.h: USB discovery (SignetDeviceMonitor) as signetctl
  * shows it: each device an a{sv} {"path", "transport", "usb-serial",
  * "vendor-id", "product-id", "manufacturer", "product", "interface"}.
- *
- * A module of its own because signet-device-monitor.h and
- * signet-device-session.h both declare a type named SignetDeviceInfo:
- * the two headers cannot meet in one file.
  */
 #pragma once
 

@@ -8,9 +8,9 @@
 #include "signet-device-monitor.h"
 #include "signet-serial-transport.h"
 
-/* ---- SignetDeviceInfo ----------------------------------------------------- */
+/* ---- SignetDiscoveredDevice ----------------------------------------------------- */
 
-struct _SignetDeviceInfo {
+struct _SignetDiscoveredDevice {
   gatomicrefcount ref;
   char *device_node;
   char *sysfs_path;
@@ -22,11 +22,11 @@ struct _SignetDeviceInfo {
   char *product;
 };
 
-G_DEFINE_BOXED_TYPE (SignetDeviceInfo, signet_device_info,
-                     signet_device_info_ref, signet_device_info_unref)
+G_DEFINE_BOXED_TYPE (SignetDiscoveredDevice, signet_discovered_device,
+                     signet_discovered_device_ref, signet_discovered_device_unref)
 
-SignetDeviceInfo *
-signet_device_info_ref (SignetDeviceInfo *info)
+SignetDiscoveredDevice *
+signet_discovered_device_ref (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -35,7 +35,7 @@ signet_device_info_ref (SignetDeviceInfo *info)
 }
 
 void
-signet_device_info_unref (SignetDeviceInfo *info)
+signet_discovered_device_unref (SignetDiscoveredDevice *info)
 {
   g_return_if_fail (info != NULL);
 
@@ -51,7 +51,7 @@ signet_device_info_unref (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_transport (SignetDeviceInfo *info)
+signet_discovered_device_get_transport (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -59,7 +59,7 @@ signet_device_info_get_transport (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_device_node (SignetDeviceInfo *info)
+signet_discovered_device_get_device_node (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -67,7 +67,7 @@ signet_device_info_get_device_node (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_sysfs_path (SignetDeviceInfo *info)
+signet_discovered_device_get_sysfs_path (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -75,7 +75,7 @@ signet_device_info_get_sysfs_path (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_serial (SignetDeviceInfo *info)
+signet_discovered_device_get_serial (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -83,7 +83,7 @@ signet_device_info_get_serial (SignetDeviceInfo *info)
 }
 
 guint16
-signet_device_info_get_vendor_id (SignetDeviceInfo *info)
+signet_discovered_device_get_vendor_id (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, 0);
 
@@ -91,7 +91,7 @@ signet_device_info_get_vendor_id (SignetDeviceInfo *info)
 }
 
 guint16
-signet_device_info_get_product_id (SignetDeviceInfo *info)
+signet_discovered_device_get_product_id (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, 0);
 
@@ -99,7 +99,7 @@ signet_device_info_get_product_id (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_interface_name (SignetDeviceInfo *info)
+signet_discovered_device_get_interface_name (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -107,7 +107,7 @@ signet_device_info_get_interface_name (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_manufacturer (SignetDeviceInfo *info)
+signet_discovered_device_get_manufacturer (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -115,7 +115,7 @@ signet_device_info_get_manufacturer (SignetDeviceInfo *info)
 }
 
 const char *
-signet_device_info_get_product (SignetDeviceInfo *info)
+signet_discovered_device_get_product (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -123,7 +123,7 @@ signet_device_info_get_product (SignetDeviceInfo *info)
 }
 
 SignetTransport *
-signet_device_info_create_transport (SignetDeviceInfo *info)
+signet_discovered_device_create_transport (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
@@ -138,7 +138,7 @@ struct _SignetDeviceMonitor {
   GArray *usb_ids;          /* (element-type guint32): vid << 16 | pid */
   GPtrArray *interface_names; /* (element-type utf8) */
   GUdevClient *client;      /* from start on */
-  GHashTable *devices;      /* tty sysfs path -> SignetDeviceInfo */
+  GHashTable *devices;      /* tty sysfs path -> SignetDiscoveredDevice */
 };
 
 G_DEFINE_FINAL_TYPE (SignetDeviceMonitor, signet_device_monitor, G_TYPE_OBJECT)
@@ -227,14 +227,14 @@ interface_listed (SignetDeviceMonitor *self,
 }
 
 /* The info of a tty device if it is a Signet device, else NULL. */
-static SignetDeviceInfo *
+static SignetDiscoveredDevice *
 match_device (SignetDeviceMonitor *self,
               GUdevDevice         *tty)
 {
   g_autoptr(GUdevDevice) usb_interface = NULL;
   g_autoptr(GUdevDevice) usb_device = NULL;
   g_autofree char *interface_name = NULL;
-  SignetDeviceInfo *info;
+  SignetDiscoveredDevice *info;
   const char *node = g_udev_device_get_device_file (tty);
   guint16 vendor_id = 0, product_id = 0;
 
@@ -259,7 +259,7 @@ match_device (SignetDeviceMonitor *self,
       return NULL;
     }
 
-  info = g_new0 (SignetDeviceInfo, 1);
+  info = g_new0 (SignetDiscoveredDevice, 1);
   g_atomic_ref_count_init (&info->ref);
   info->device_node = g_strdup (node);
   info->sysfs_path = g_strdup (g_udev_device_get_sysfs_path (tty));
@@ -276,7 +276,7 @@ match_device (SignetDeviceMonitor *self,
 
 static void
 add_device (SignetDeviceMonitor *self,
-            SignetDeviceInfo    *info)
+            SignetDiscoveredDevice    *info)
 {
   g_debug ("Signet device %s (%04x:%04x, serial %s)", info->device_node, info->vendor_id,
            info->product_id, info->serial != NULL ? info->serial : "unknown");
@@ -288,7 +288,7 @@ static void
 remove_device (SignetDeviceMonitor *self,
                const char          *sysfs_path)
 {
-  g_autoptr(SignetDeviceInfo) info = NULL;
+  g_autoptr(SignetDiscoveredDevice) info = NULL;
   gpointer key = NULL, value = NULL;
 
   if (!g_hash_table_steal_extended (self->devices, sysfs_path, &key, &value))
@@ -303,7 +303,7 @@ static gboolean
 sync_all (SignetDeviceMonitor *self)
 {
   g_autoptr(GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                         (GDestroyNotify) signet_device_info_unref);
+                                                         (GDestroyNotify) signet_discovered_device_unref);
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   GList *ttys = g_udev_client_query_by_subsystem (self->client, "tty");
   GHashTableIter iter;
@@ -312,7 +312,7 @@ sync_all (SignetDeviceMonitor *self)
 
   for (GList *l = ttys; l != NULL; l = l->next)
     {
-      SignetDeviceInfo *info = match_device (self, l->data);
+      SignetDiscoveredDevice *info = match_device (self, l->data);
 
       if (info != NULL)
         g_hash_table_replace (present, info->sysfs_path, info);
@@ -361,8 +361,8 @@ on_uevent (GUdevClient *client,
   else
     {
       /* add, change, move, bind, ...: what it is now decides. */
-      SignetDeviceInfo *info = match_device (self, device);
-      SignetDeviceInfo *known = g_hash_table_lookup (self->devices, sysfs_path);
+      SignetDiscoveredDevice *info = match_device (self, device);
+      SignetDiscoveredDevice *known = g_hash_table_lookup (self->devices, sysfs_path);
 
       if (known != NULL && (info == NULL || !g_str_equal (known->device_node, info->device_node)))
         {
@@ -376,7 +376,7 @@ on_uevent (GUdevClient *client,
         }
       else if (info != NULL)
         {
-          signet_device_info_unref (info);
+          signet_discovered_device_unref (info);
         }
     }
   if (changed)
@@ -418,11 +418,11 @@ signet_device_monitor_class_init (SignetDeviceMonitorClass *klass)
   signals[SIGNAL_DEVICE_ADDED] =
     g_signal_new ("device-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1,
-                  SIGNET_TYPE_DEVICE_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
+                  SIGNET_TYPE_DISCOVERED_DEVICE | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_DEVICE_REMOVED] =
     g_signal_new ("device-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1,
-                  SIGNET_TYPE_DEVICE_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
+                  SIGNET_TYPE_DISCOVERED_DEVICE | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_DEVICES_CHANGED] =
     g_signal_new ("devices-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -434,7 +434,7 @@ signet_device_monitor_init (SignetDeviceMonitor *self)
   self->usb_ids = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->interface_names = g_ptr_array_new_with_free_func (g_free);
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) signet_device_info_unref);
+                                         (GDestroyNotify) signet_discovered_device_unref);
   signet_device_monitor_add_usb_id (self, SIGNET_USB_VENDOR_ID, SIGNET_USB_PRODUCT_ID);
   signet_device_monitor_add_interface_name (self, SIGNET_USB_INTERFACE_NAME);
 }
@@ -498,8 +498,8 @@ static int
 compare_by_node (gconstpointer a,
                  gconstpointer b)
 {
-  const SignetDeviceInfo *ia = *(SignetDeviceInfo *const *) a;
-  const SignetDeviceInfo *ib = *(SignetDeviceInfo *const *) b;
+  const SignetDiscoveredDevice *ia = *(SignetDiscoveredDevice *const *) a;
+  const SignetDiscoveredDevice *ib = *(SignetDiscoveredDevice *const *) b;
 
   return strcmp (ia->device_node, ib->device_node);
 }
@@ -513,10 +513,10 @@ signet_device_monitor_dup_devices (SignetDeviceMonitor *self)
 
   g_return_val_if_fail (SIGNET_IS_DEVICE_MONITOR (self), NULL);
 
-  out = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_device_info_unref);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_discovered_device_unref);
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (out, signet_device_info_ref (value));
+    g_ptr_array_add (out, signet_discovered_device_ref (value));
   g_ptr_array_sort (out, compare_by_node);
   return out;
 }

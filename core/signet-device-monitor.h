@@ -40,37 +40,37 @@ G_BEGIN_DECLS
 /* ---- a discovered device ------------------------------------------------- */
 
 /* What discovery knows of one device: an immutable, refcounted boxed type. */
-typedef struct _SignetDeviceInfo SignetDeviceInfo;
+typedef struct _SignetDiscoveredDevice SignetDiscoveredDevice;
 
-#define SIGNET_TYPE_DEVICE_INFO (signet_device_info_get_type ())
-GType             signet_device_info_get_type           (void) G_GNUC_CONST;
+#define SIGNET_TYPE_DISCOVERED_DEVICE (signet_discovered_device_get_type ())
+GType             signet_discovered_device_get_type           (void) G_GNUC_CONST;
 
-SignetDeviceInfo *signet_device_info_ref                (SignetDeviceInfo *info);
-void              signet_device_info_unref              (SignetDeviceInfo *info);
+SignetDiscoveredDevice *signet_discovered_device_ref                (SignetDiscoveredDevice *info);
+void              signet_discovered_device_unref              (SignetDiscoveredDevice *info);
 
 /* "usb" (the only transport discovered so far). */
-const char       *signet_device_info_get_transport      (SignetDeviceInfo *info);
+const char       *signet_discovered_device_get_transport      (SignetDiscoveredDevice *info);
 /* The device node to open: "/dev/ttyACM0". */
-const char       *signet_device_info_get_device_node    (SignetDeviceInfo *info);
+const char       *signet_discovered_device_get_device_node    (SignetDiscoveredDevice *info);
 /* The tty's sysfs path: what identifies the device while it is plugged in. */
-const char       *signet_device_info_get_sysfs_path     (SignetDeviceInfo *info);
+const char       *signet_discovered_device_get_sysfs_path     (SignetDiscoveredDevice *info);
 /* The USB serial number (udev's ID_SERIAL_SHORT, else the device's
  * "serial" attribute), as the device says it: a hint, shown to the user;
  * the device serial that counts is the one HELLO and ATTEST give.
  * Returns: (nullable) */
-const char       *signet_device_info_get_serial         (SignetDeviceInfo *info);
-guint16           signet_device_info_get_vendor_id      (SignetDeviceInfo *info);
-guint16           signet_device_info_get_product_id     (SignetDeviceInfo *info);
+const char       *signet_discovered_device_get_serial         (SignetDiscoveredDevice *info);
+guint16           signet_discovered_device_get_vendor_id      (SignetDiscoveredDevice *info);
+guint16           signet_discovered_device_get_product_id     (SignetDiscoveredDevice *info);
 /* The USB interface, manufacturer and product strings. Returns: (nullable) */
-const char       *signet_device_info_get_interface_name (SignetDeviceInfo *info);
-const char       *signet_device_info_get_manufacturer   (SignetDeviceInfo *info);
-const char       *signet_device_info_get_product        (SignetDeviceInfo *info);
+const char       *signet_discovered_device_get_interface_name (SignetDiscoveredDevice *info);
+const char       *signet_discovered_device_get_manufacturer   (SignetDiscoveredDevice *info);
+const char       *signet_discovered_device_get_product        (SignetDiscoveredDevice *info);
 
 /* A transport for the device (a SignetSerialTransport on its node, not
  * opened yet). Returns: (transfer full) */
-SignetTransport  *signet_device_info_create_transport   (SignetDeviceInfo *info);
+SignetTransport  *signet_discovered_device_create_transport   (SignetDiscoveredDevice *info);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceInfo, signet_device_info_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDiscoveredDevice, signet_discovered_device_unref)
 
 /* ---- the monitor --------------------------------------------------------- */
 
@@ -80,9 +80,9 @@ G_DECLARE_FINAL_TYPE (SignetDeviceMonitor, signet_device_monitor, SIGNET, DEVICE
 /*
  * Signals (emitted in the thread-default main context of the thread that
  * called signet_device_monitor_start ()):
- *  "device-added"    (SignetDeviceInfo *info): a device appeared (or was
+ *  "device-added"    (SignetDiscoveredDevice *info): a device appeared (or was
  *                    there at start)
- *  "device-removed"  (SignetDeviceInfo *info): it went away (the info is
+ *  "device-removed"  (SignetDiscoveredDevice *info): it went away (the info is
  *                    the one "device-added" gave)
  *  "devices-changed" (): after one or more of the above, once per change
  *                    of the list
@@ -106,7 +106,7 @@ void                 signet_device_monitor_add_interface_name (SignetDeviceMonit
 void                 signet_device_monitor_start              (SignetDeviceMonitor *self);
 
 /* The devices present, sorted by device node.
- * Returns: (transfer full) (element-type SignetDeviceInfo): free with
+ * Returns: (transfer full) (element-type SignetDiscoveredDevice): free with
  * g_ptr_array_unref () */
 GPtrArray           *signet_device_monitor_dup_devices        (SignetDeviceMonitor *self);
 

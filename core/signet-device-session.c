@@ -183,7 +183,9 @@ status_text (guint64 status)
     case SP_MSG_WRONG_NONCE: return "the command belongs to another session";
     case SP_MSG_REPLAY: return "the command was already used (replay)";
     case SP_MSG_SCOPE: return "your role does not allow this change";
-    case SP_MSG_VERSION_ROLLBACK: return "the configuration version does not rise";
+    case SP_MSG_VERSION_ROLLBACK:
+      return "the configuration version is not the one the device expects "
+             "(an older version, or a commit of a version that is not pending)";
     case SP_MSG_SCHEMA: return "the device's model does not accept these values";
     case SP_MSG_STEP_UP: return "this change needs a fresh sign-in";
     case SP_MSG_DIGEST: return "a digest does not match";
@@ -262,6 +264,12 @@ op_fail (GTask  *task,
       g_autoptr(SignetEventData) data = signet_event_data_new ();
 
       signet_event_data_add_text (data, "step", op->step, NULL);
+      /* which table the code is of: the device's (docs/protocol.md; local
+       * ones from 100), the token service's (signet-service-error.h) */
+      signet_event_data_add_text (data, "domain",
+                                  error->domain == SIGNET_DEVICE_ERROR ? "device"
+                                  : error->domain == SIGNET_SERVICE_ERROR ? "service"
+                                  : g_quark_to_string (error->domain), NULL);
       signet_event_data_add_uint (data, "code", (guint64) error->code, NULL);
       signet_event_data_add_text (data, "message", error->message, NULL);
       log_event (self, "device.error", data, NULL);
@@ -321,13 +329,17 @@ error_from_transport (const GError *e)
                       e->message);
 }
 
+/* A failure of the token service keeps its own domain and code
+ * (SIGNET_SERVICE_ERROR: STEP_UP_REQUIRED, UNAUTHORIZED, FORBIDDEN,
+ * UNREACHABLE...), so the caller can tell "sign in again" from "ask for a
+ * fresh code" from "do not use this device"; only a cancellation becomes
+ * the engine's. */
 static GError *
 error_from_service (const GError *e)
 {
   if (e->domain == SIGNET_SERVICE_ERROR && e->code == SIGNET_SERVICE_ERROR_CANCELLED)
     return g_error_new_literal (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_CANCELLED, "Cancelled");
-  return g_error_new (SIGNET_DEVICE_ERROR, SIGNET_DEVICE_ERROR_SERVICE,
-                      "The token service refused: %s", e->message);
+  return g_error_copy (e);
 }
 
 static gboolean
@@ -792,14 +804,13 @@ signet_device_session_new (SignetTransport          *transport,
 
   g_return_val_if_fail (SIGNET_IS_TRANSPORT (transport), NULL);
   g_return_val_if_fail (SIGNET_IS_SERVICE_CLIENT (client), NULL);
-  g_return_val_if_fail (session != NULL, NULL);
   g_return_val_if_fail (trust != NULL, NULL);
   g_return_val_if_fail (log == NULL || SIGNET_IS_EVENT_LOG (log), NULL);
 
   self = g_object_new (SIGNET_TYPE_DEVICE_SESSION, NULL);
   self->transport = g_object_ref (transport);
   self->client = g_object_ref (client);
-  self->session = signet_service_session_ref (session);
+  self->session = session != NULL ? signet_service_session_ref (session) : NULL;
   self->log = log != NULL ? g_object_ref (log) : NULL;
   for (guint i = 0; trust->authority_keys != NULL && i < trust->authority_keys->len; i++)
     {
@@ -1109,7 +1120,7 @@ handle_attest (GTask *task,
       attest_refused (task, g_error_new (SIGNET_DEVICE_ERROR,
                                          is_revoked ? SIGNET_DEVICE_ERROR_REVOKED
                                                     : SIGNET_DEVICE_ERROR_UNTRUSTED,
-                                         is_revoked ? "Device %s is revoked: do not use it (%s)"
+                                         is_revoked ? "Device %s is revoked: do not use it"
                                                     : "Device %s is not a genuine device of a "
                                                       "trusted manufacturer (%s)",
                                          self->info->serial, error->message));
@@ -1162,6 +1173,11 @@ handle_attest (GTask *task,
       return;
     }
 
+  /* a second ATTEST in a session replaces the first one's results */
+  g_clear_pointer (&self->leaf_key, signet_key_unref);
+  g_clear_pointer (&self->evidence, g_bytes_unref);
+  g_clear_pointer (&self->chain, g_ptr_array_unref);
+  g_clear_pointer (&self->cert_fingerprint, g_free);
   self->attested = TRUE;
   self->leaf_key = g_steal_pointer (&leaf_key);
   self->evidence = g_bytes_new (r->evidence.ptr, r->evidence.len);
@@ -1356,10 +1372,11 @@ signet_device_session_authorize_async (SignetDeviceSession *self,
       g_object_unref (task);
       return;
     }
-  op->token = signet_service_session_dup_token (self->session);
+  op->token = self->session != NULL ? signet_service_session_dup_token (self->session) : NULL;
   if (op->token == NULL)
     {
-      op_fail_literal (task, SIGNET_DEVICE_ERROR_NOT_READY, "You are signed out: sign in again");
+      op_fail_literal (task, SIGNET_DEVICE_ERROR_NOT_READY,
+                       self->session == NULL ? "Sign in first" : "You are signed out: sign in again");
       g_object_unref (task);
       return;
     }

@@ -12,8 +12,10 @@
  * step is an _async/_finish pair on a GTask with a GCancellable, reports
  * "progress" (step name, fraction), records what it did in the event log
  * when one is given, and fails with a GError of the SIGNET_DEVICE_ERROR
- * domain. Use a session from the thread that
- * made it, one step at a time.
+ * domain -- except that a refusal or failure of the token service (sealing
+ * a secret) keeps its SIGNET_SERVICE_ERROR domain and code (STEP_UP_REQUIRED,
+ * UNAUTHORIZED, FORBIDDEN, UNREACHABLE...). Use a session from the thread
+ * that made it, one step at a time.
  *
  * Every request gets a fresh id; after a transport timeout the same bytes
  * (same id) are sent again, up to max-retries times: the device answers a
@@ -76,7 +78,9 @@ typedef enum {
   SIGNET_DEVICE_ERROR_BAD_RECEIPT,         /* a receipt that does not verify or match */
   SIGNET_DEVICE_ERROR_INVALID_VALUE,       /* a value the profile does not allow */
   SIGNET_DEVICE_ERROR_BAD_PROFILE,         /* a profile not for this device or not signed */
-  SIGNET_DEVICE_ERROR_SERVICE,             /* the token service refused or failed */
+  SIGNET_DEVICE_ERROR_SERVICE,             /* the service gave something unusable (a token
+                                            * that cannot be read); its refusals keep
+                                            * their own domain */
   SIGNET_DEVICE_ERROR_EVENT_LOG,           /* the event log could not record the step */
 } SignetDeviceError;
 
@@ -137,8 +141,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDeviceTransfer, signet_device_transfer_free
 #define SIGNET_TYPE_DEVICE_SESSION (signet_device_session_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDeviceSession, signet_device_session, SIGNET, DEVICE_SESSION, GObject)
 
-/* transport must be open; trust is copied (what is needed of it); log
- * (nullable) receives the session's events.
+/* transport must be open; session (nullable): without one, HELLO, ATTEST,
+ * REVOCATION work (attesting needs no sign-in) and
+ * AUTHORIZE fails with NOT_READY; trust is copied (what is needed of it);
+ * log (nullable) receives the session's events.
  * Signal "progress" (const char *step, double fraction 0..1).
  * Returns: (transfer full) */
 SignetDeviceSession *signet_device_session_new (SignetTransport      *transport,

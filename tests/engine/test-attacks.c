@@ -257,10 +257,11 @@ records_since (guint64     since,
 
 /* Exactly one device.error since `since`, for serial, with step and code. */
 static void
-assert_logged (guint64     since,
-               const char *serial,
-               const char *step,
-               gint        code)
+assert_logged_in (guint64     since,
+                  const char *serial,
+                  const char *step,
+                  const char *domain,
+                  gint        code)
 {
   g_autoptr(GPtrArray) errors = records_since (since, "device.error", serial);
   JsonObject *o;
@@ -268,8 +269,18 @@ assert_logged (guint64     since,
   g_assert_cmpuint (errors->len, ==, 1);
   o = g_ptr_array_index (errors, 0);
   g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, step);
+  g_assert_cmpstr (json_object_get_string_member (o, "domain"), ==, domain);
   g_assert_cmpint (json_object_get_int_member (o, "code"), ==, code);
   g_assert_cmpuint (strlen (json_object_get_string_member (o, "message")), >, 0);
+}
+
+static void
+assert_logged (guint64     since,
+               const char *serial,
+               const char *step,
+               gint        code)
+{
+  assert_logged_in (since, serial, step, "device", code);
 }
 
 static guint64
@@ -290,6 +301,21 @@ expect_refusal (const char   *what,
   g_assert_error (error, SIGNET_DEVICE_ERROR, code);
   g_test_message ("%s: refused at %s, code %d: %s", what, step, code, error->message);
   assert_logged (since, serial, step, code);
+}
+
+/* The same for a refusal of the token service, which keeps its domain. */
+static void
+expect_service_refusal (const char   *what,
+                        GError       *error,
+                        gint          code,
+                        guint64       since,
+                        const char   *serial,
+                        const char   *step)
+{
+  g_assert_error (error, SIGNET_SERVICE_ERROR, code);
+  g_test_message ("%s: refused by the service at %s, code %d: %s", what, step, code,
+                  error->message);
+  assert_logged_in (since, serial, step, "service", code);
 }
 
 /* ---- crafting commands --------------------------------------------------------- */
@@ -1011,8 +1037,8 @@ test_revoked_device (void)
   signet_serial_transport_get_stats (d.transport, &s0);
   none = do_apply (&d, fixture_profile (&fx, "acme-wifi"), fixture_wifi_values (6), &error);
   g_assert_null (none);
-  expect_refusal ("sealing to a revoked device (POST /v1/seal)", error,
-                  SIGNET_DEVICE_ERROR_SERVICE, since, serial, "apply");
+  expect_service_refusal ("sealing to a revoked device (POST /v1/seal)", error,
+                          SIGNET_SERVICE_ERROR_FORBIDDEN, since, serial, "apply");
   g_assert_nonnull (strstr (error->message, "revoked"));
   g_clear_error (&error);
   signet_serial_transport_get_stats (d.transport, &s1);
@@ -1363,8 +1389,8 @@ test_token_expired (void)
   since = log_mark ();
   none = do_apply (&d, fixture_profile (&fx, "acme-wifi"), fixture_wifi_values (6), &error);
   g_assert_null (none);
-  expect_refusal ("sealing with an expired token", error, SIGNET_DEVICE_ERROR_SERVICE, since,
-                  serial, "apply");
+  expect_service_refusal ("sealing with an expired token", error,
+                          SIGNET_SERVICE_ERROR_UNAUTHORIZED, since, serial, "apply");
   g_clear_error (&error);
   assert_unchanged (&d, &before);
   /* ... and any PoP call, with its own code */

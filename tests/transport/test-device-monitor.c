@@ -25,8 +25,8 @@
 typedef struct {
   UMockdevTestbed *bed;
   SignetDeviceMonitor *monitor;
-  GPtrArray *added;         /* (element-type SignetDeviceInfo) */
-  GPtrArray *removed;       /* (element-type SignetDeviceInfo) */
+  GPtrArray *added;         /* (element-type SignetDiscoveredDevice) */
+  GPtrArray *removed;       /* (element-type SignetDiscoveredDevice) */
   guint changed;
 } Fixture;
 
@@ -80,18 +80,18 @@ add_usb_acm (UMockdevTestbed *bed,
 
 static void
 on_added (SignetDeviceMonitor *monitor,
-          SignetDeviceInfo    *info,
+          SignetDiscoveredDevice    *info,
           Fixture             *fx)
 {
-  g_ptr_array_add (fx->added, signet_device_info_ref (info));
+  g_ptr_array_add (fx->added, signet_discovered_device_ref (info));
 }
 
 static void
 on_removed (SignetDeviceMonitor *monitor,
-            SignetDeviceInfo    *info,
+            SignetDiscoveredDevice    *info,
             Fixture             *fx)
 {
-  g_ptr_array_add (fx->removed, signet_device_info_ref (info));
+  g_ptr_array_add (fx->removed, signet_discovered_device_ref (info));
 }
 
 static void
@@ -107,8 +107,8 @@ fixture_setup (Fixture       *fx,
 {
   fx->bed = umockdev_testbed_new ();
   fx->monitor = signet_device_monitor_new ();
-  fx->added = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_device_info_unref);
-  fx->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_device_info_unref);
+  fx->added = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_discovered_device_unref);
+  fx->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_discovered_device_unref);
   g_signal_connect (fx->monitor, "device-added", G_CALLBACK (on_added), fx);
   g_signal_connect (fx->monitor, "device-removed", G_CALLBACK (on_removed), fx);
   g_signal_connect (fx->monitor, "devices-changed", G_CALLBACK (on_changed), fx);
@@ -153,7 +153,7 @@ test_coldplug (Fixture       *fx,
   g_autofree char *by_id = NULL;
   g_autofree char *by_name = NULL;
   g_autofree char *foreign = NULL;
-  SignetDeviceInfo *info;
+  SignetDiscoveredDevice *info;
 
   by_id = add_usb_acm (fx->bed, 1, SIGNET_USB_VENDOR_ID, SIGNET_USB_PRODUCT_ID,
                        "CDC Abstract Control Model", "GW1-0001", 0);
@@ -173,24 +173,24 @@ test_coldplug (Fixture       *fx,
   g_assert_cmpuint (devices->len, ==, 2);
 
   info = devices->pdata[0];
-  g_assert_cmpstr (signet_device_info_get_transport (info), ==, "usb");
-  g_assert_cmpstr (signet_device_info_get_device_node (info), ==, "/dev/ttyACM0");
-  g_assert_cmpstr (signet_device_info_get_sysfs_path (info), ==, by_id);
-  g_assert_cmpstr (signet_device_info_get_serial (info), ==, "GW1-0001");
-  g_assert_cmpuint (signet_device_info_get_vendor_id (info), ==, 0x1209);
-  g_assert_cmpuint (signet_device_info_get_product_id (info), ==, 0x0001);
-  g_assert_cmpstr (signet_device_info_get_interface_name (info), ==,
+  g_assert_cmpstr (signet_discovered_device_get_transport (info), ==, "usb");
+  g_assert_cmpstr (signet_discovered_device_get_device_node (info), ==, "/dev/ttyACM0");
+  g_assert_cmpstr (signet_discovered_device_get_sysfs_path (info), ==, by_id);
+  g_assert_cmpstr (signet_discovered_device_get_serial (info), ==, "GW1-0001");
+  g_assert_cmpuint (signet_discovered_device_get_vendor_id (info), ==, 0x1209);
+  g_assert_cmpuint (signet_discovered_device_get_product_id (info), ==, 0x0001);
+  g_assert_cmpstr (signet_discovered_device_get_interface_name (info), ==,
                    "CDC Abstract Control Model");
-  g_assert_cmpstr (signet_device_info_get_manufacturer (info), ==, "Acme");
-  g_assert_cmpstr (signet_device_info_get_product (info), ==, "GW1 gateway");
+  g_assert_cmpstr (signet_discovered_device_get_manufacturer (info), ==, "Acme");
+  g_assert_cmpstr (signet_discovered_device_get_product (info), ==, "GW1 gateway");
 
   info = devices->pdata[1];
-  g_assert_cmpstr (signet_device_info_get_device_node (info), ==, "/dev/ttyACM1");
-  g_assert_cmpstr (signet_device_info_get_sysfs_path (info), ==, by_name);
-  g_assert_cmpstr (signet_device_info_get_serial (info), ==, "ST-0002");
-  g_assert_cmpuint (signet_device_info_get_vendor_id (info), ==, 0x0483);
-  g_assert_cmpuint (signet_device_info_get_product_id (info), ==, 0x5740);
-  g_assert_cmpstr (signet_device_info_get_interface_name (info), ==, "Signet");
+  g_assert_cmpstr (signet_discovered_device_get_device_node (info), ==, "/dev/ttyACM1");
+  g_assert_cmpstr (signet_discovered_device_get_sysfs_path (info), ==, by_name);
+  g_assert_cmpstr (signet_discovered_device_get_serial (info), ==, "ST-0002");
+  g_assert_cmpuint (signet_discovered_device_get_vendor_id (info), ==, 0x0483);
+  g_assert_cmpuint (signet_discovered_device_get_product_id (info), ==, 0x5740);
+  g_assert_cmpstr (signet_discovered_device_get_interface_name (info), ==, "Signet");
 
   /* Starting again changes nothing. */
   signet_device_monitor_start (fx->monitor);
@@ -201,7 +201,7 @@ test_coldplug (Fixture       *fx,
   signet_device_monitor_add_usb_id (fx->monitor, 0x2341, 0x0043);
   g_assert_cmpuint (fx->added->len, ==, 3);
   g_assert_cmpuint (fx->changed, ==, 2);
-  g_assert_cmpstr (signet_device_info_get_sysfs_path (fx->added->pdata[2]), ==, foreign);
+  g_assert_cmpstr (signet_discovered_device_get_sysfs_path (fx->added->pdata[2]), ==, foreign);
 }
 
 /* Plugged in and out while the monitor runs. */
@@ -222,9 +222,9 @@ test_hotplug (Fixture       *fx,
                      "GW1-0004", 0);
   wait_count (&fx->added->len, 1);
   g_assert_cmpuint (fx->changed, ==, 1);
-  g_assert_cmpstr (signet_device_info_get_sysfs_path (fx->added->pdata[0]), ==, tty);
-  g_assert_cmpstr (signet_device_info_get_serial (fx->added->pdata[0]), ==, "GW1-0004");
-  g_assert_cmpstr (signet_device_info_get_device_node (fx->added->pdata[0]), ==,
+  g_assert_cmpstr (signet_discovered_device_get_sysfs_path (fx->added->pdata[0]), ==, tty);
+  g_assert_cmpstr (signet_discovered_device_get_serial (fx->added->pdata[0]), ==, "GW1-0004");
+  g_assert_cmpstr (signet_discovered_device_get_device_node (fx->added->pdata[0]), ==,
                    "/dev/ttyACM0");
 
   /* Another vendor's CDC-ACM device comes and goes unnoticed. */
@@ -253,7 +253,7 @@ test_hotplug (Fixture       *fx,
                      "GW1-0004", 2);
   wait_count (&fx->added->len, 2);
   g_assert_cmpuint (fx->changed, ==, 3);
-  g_assert_cmpstr (signet_device_info_get_sysfs_path (fx->added->pdata[1]), ==, tty);
+  g_assert_cmpstr (signet_discovered_device_get_sysfs_path (fx->added->pdata[1]), ==, tty);
 }
 
 /* The discovered node opens through umockdev (its /dev/ttyACM0 is a pty
@@ -283,7 +283,7 @@ test_open_node (Fixture       *fx,
   master = umockdev_testbed_get_dev_fd (fx->bed, "/dev/ttyACM0");
   g_assert_cmpint (master, >=, 0);
 
-  t = signet_device_info_create_transport (devices->pdata[0]);
+  t = signet_discovered_device_create_transport (devices->pdata[0]);
   test_open (t, NULL, &r);
   g_assert_no_error (r.error);
 
