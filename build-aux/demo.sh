@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The demo command (README): install what is needed, build, and start the
-# demo. Today the demo is the token service: a data dir under _demo/ with
-# an enrolled technician, and signetd serving HTTPS on 127.0.0.1:8443.
-# The simulated devices and the app join as their issues land.
+# demo: under _demo/, a token service (signetd on https://127.0.0.1:8443)
+# with an enrolled technician, a vault secret and the acme-wifi profile,
+# and two simulated gateways (signet-devsim on pseudo-terminals), with the
+# signetctl commands to drive them printed. The app joins with issue 6.
 #
 #   build-aux/demo.sh              start it (Ctrl-C stops it)
-#   build-aux/demo.sh --headless   start, sign in, refresh, sign out, stop
-#                                  (build-aux/test.sh runs this)
+#   build-aux/demo.sh --headless   start, sign in, attest, apply + commit,
+#                                  sign out, stop (build-aux/test.sh runs this)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,12 +24,15 @@ if ! log=$(meson compile -C _build 2>&1); then
 fi
 
 signetd="$top/_build/server/signetd"
+devsim="$top/_build/agent/devsim/signet-devsim"
+signetctl="$top/_build/app/signetctl"
 
 if [ "${1:-}" = "--headless" ]; then
-  exec /usr/bin/python3 "$top/build-aux/demo-headless.py" "$signetd" "$top/_build/agent/devsim/signet-devsim"
+  exec /usr/bin/python3 "$top/build-aux/demo-headless.py" "$signetd" "$devsim" "$signetctl"
 fi
 
 state="$top/_demo"
+url=https://127.0.0.1:8443
 if [ ! -f "$state/data/signetd.conf" ]; then
   umask 077
   mkdir -p "$state"
@@ -36,11 +40,55 @@ if [ ! -f "$state/data/signetd.conf" ]; then
   head -c 18 /dev/urandom | base64 > "$state/password"
   "$signetd" user --data-dir "$state/data" add tech --role technician \
     < "$state/password" > "$state/enrollment.txt"
+  head -c 18 /dev/urandom | base64 | "$signetd" secret --data-dir "$state/data" \
+    set site-a/wifi-psk >/dev/null
+  "$signetd" profile --data-dir "$state/data" add "$top/build-aux/demo-profile.json" >/dev/null
+  "$devsim" ca create --dir "$state/factory" --name "Acme Demo CA" >/dev/null
+  "$signetd" ca --data-dir "$state/data" add "$state/factory/ca-cert.pem" >/dev/null
 fi
 
-cat <<TXT
-Signet demo — the token service
+pids=""
+cleanup () {
+  # shellcheck disable=SC2086
+  [ -z "$pids" ] || kill $pids 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
 
+"$signetd" serve --data-dir "$state/data" --listen 127.0.0.1:8443 \
+  > "$state/signetd.out" 2> "$state/signetd.log" &
+pids="$pids $!"
+for _ in $(seq 100); do
+  grep -q '^listening on' "$state/signetd.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q '^listening on' "$state/signetd.out" || { cat "$state/signetd.log" >&2; exit 1; }
+
+# Two simulated gateways on pseudo-terminals (docs/devsim.md).
+ptys=""
+for n in 1 2; do
+  dev="$state/gw$n.state"
+  if [ ! -f "$dev" ]; then
+    "$devsim" provision --state "$dev" --model-file "$top/data/models/acme-gw1.json" \
+      --serial "GW1-000$n" --ca-dir "$state/factory" --trust-url "$url" \
+      --trust-ca "$state/data/tls-cert.pem" >/dev/null
+  fi
+  "$devsim" run --state "$dev" --pty > "$state/gw$n.out" 2> "$state/gw$n.log" &
+  pids="$pids $!"
+  for _ in $(seq 100); do
+    grep -q '^pty ' "$state/gw$n.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  ptys="$ptys $(sed -n 's/^pty //p' "$state/gw$n.out" | head -n 1)"
+done
+set -- $ptys
+
+secret=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$state/enrollment.txt" | head -n 1)
+cat <<TXT
+Signet demo — token service, two simulated devices, signetctl
+
+  service:     $url  (data: $state/data)
+  devices:     GW1-0001 on $1, GW1-0002 on $2  (acme-gw1 gateways)
   technician:  tech
   password:    $(cat "$state/password")
   enrollment (scan the QR code with an authenticator app, or use the URI):
@@ -49,10 +97,19 @@ TXT
 sed 's/^/  /' "$state/enrollment.txt"
 cat <<TXT
 
-  A code without a phone:  oathtool --totp -b SECRET   (SECRET from the URI)
-  Trust anchors:           curl --cacert $state/data/tls-cert.pem https://127.0.0.1:8443/v1/trust
-  Data (delete to reset):  $state/
+  A code without a phone:  oathtool --totp -b $secret
 
-Starting signetd on https://127.0.0.1:8443 — Ctrl-C stops it.
+In another terminal:
+
+  export SIGNET_SERVICE_URL=$url SIGNET_SERVICE_CA=$state/data/tls-cert.pem
+  alias signetctl=$signetctl
+  signetctl login --user tech                  # password, then the code
+  signetctl attest serial:$1
+  signetctl apply serial:$1 --profile acme-wifi \\
+      --set wifi.ssid=site-a --set wifi.channel=6 --set wifi.band=5g
+  signetctl commit GW1-0001                    # within 30 s, or: signetctl rollback GW1-0001
+  signetctl logout                             # seals and uploads the session log
+
+Ctrl-C stops everything; delete $state/ to start over.
 TXT
-exec "$signetd" serve --data-dir "$state/data" --listen 127.0.0.1:8443
+wait

@@ -50,7 +50,7 @@ fi
 # The demo, headless, so it can never rot (README).
 echo "== demo (headless)"
 demo=0
-/usr/bin/python3 build-aux/demo-headless.py _build/server/signetd _build/agent/devsim/signet-devsim || { demo=1; status=1; }
+/usr/bin/python3 build-aux/demo-headless.py _build/server/signetd _build/agent/devsim/signet-devsim _build/app/signetctl || { demo=1; status=1; }
 
 # One closing line over both builds, read from meson's own logs.
 /usr/bin/python3 - "$demo" "$clang_ok" _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
