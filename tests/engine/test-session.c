@@ -72,7 +72,6 @@ test_lifecycle (void)
   g_autofree char *state = NULL;
   g_autofree char *path = NULL;
   g_autofree char *code = NULL;
-  g_autofree char *contents = NULL;
   guint refreshed = 0;
   gint64 exp0, auth0;
   Fixture f;
