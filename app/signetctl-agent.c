@@ -210,7 +210,7 @@ status_dict (Agent *agent)
   SignetSession *s = agent->session;
   SignetServiceSession *ss = signet_session_get_service_session (s);
   SignetEventLog *log = signet_session_get_event_log (s);
-  static const char *const states[] = { "signed_out", "signing-in", "signed-in", "expired" };
+  static const char *const states[] = { "signed-out", "signing-in", "signed-in", "expired" };
   SignetSessionState state = signet_session_get_state (s);
 
   add_str (&b, "state", state < G_N_ELEMENTS (states) ? states[state] : "unknown");

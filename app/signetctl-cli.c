@@ -51,12 +51,25 @@ static const SignetctlCommand commands[] = {
   { "info", N_("DEVICE"),
     N_("Identify a device and read its configuration (secrets are never read back)"),
     N_("DEVICE is serial:/dev/ttyACM0, or the serial number of a device this\n"
-       "session has opened.\n\n"
+       "session has opened (or, without sign-in, the USB serial of one plugged in).\n\n"
+       "Signed in, the session agent says HELLO, attests the device, authorizes\n"
+       "and reads its configuration. Without sign-in this needs only --service\n"
+       "and --ca (for the service's public trust document): the device is attested\n"
+       "here and its configuration is not read (reading needs a signed-in token).\n\n"
        "Example:\n"
        "  signetctl info serial:/dev/ttyACM0"),
     signetctl_cmd_info },
   { "attest", N_("DEVICE"),
-    N_("Check that a device is genuine and not revoked"), NULL, signetctl_cmd_attest },
+    N_("Check that a device is genuine and not revoked"),
+    N_("ATTEST with a fresh challenge, verified against the manufacturer CAs and\n"
+       "the revocation list of the service's trust document: exit 0 if the device\n"
+       "is genuine, 6 if not. No sign-in is needed: without a session agent it\n"
+       "runs here (--service and --ca give the trust document; nothing is\n"
+       "recorded in a session log); signed in, through the agent.\n\n"
+       "Example:\n"
+       "  signetctl attest serial:/dev/ttyACM0 --service https://signet.example:8443 \\\n"
+       "      --ca service-ca.pem"),
+    signetctl_cmd_attest },
   { "profiles", N_("[--model MODEL]"), N_("List the profiles the service offers"), NULL,
     signetctl_cmd_profiles },
   { "apply", N_("DEVICE --profile ID [--set KEY=VALUE]... [--commit]"),
@@ -213,7 +226,6 @@ typedef struct {
   GMainLoop *loop;
   GVariant *reply;
   GError *error;
-  gboolean progress_shown;
 } CallData;
 
 static void
@@ -234,11 +246,7 @@ on_progress (SignetctlAgent1 *agent,
              double           fraction,
              CallData        *data)
 {
-  /* Progress on a terminal only; a log file gets no \r noise. */
-  if (signetctl_output_is_quiet () || !isatty (STDERR_FILENO))
-    return;
-  fprintf (stderr, "\r\033[K%s: %s %3d%%", device, step, (int) (fraction * 100 + 0.5));
-  data->progress_shown = TRUE;
+  signetctl_output_progress (device, step, fraction);
 }
 
 GVariant *
@@ -258,8 +266,7 @@ signetctl_cli_call (SignetctlCli     *cli,
   g_main_loop_run (data.loop);
   g_signal_handler_disconnect (agent, id);
   g_main_loop_unref (data.loop);
-  if (data.progress_shown)
-    fprintf (stderr, "\r\033[K");
+  signetctl_output_progress_clear ();
   if (data.reply == NULL)
     {
       signetctl_error_strip (data.error);

@@ -4,7 +4,8 @@
  * attest, profiles, apply, commit, rollback. They go through the session
  * agent, which holds the device sessions (a pending change belongs to the
  * device session that made it); `devices` without an agent and
- * `devices --watch` ask udev here.
+ * `devices --watch` ask udev here, and `attest` and `info` without an
+ * agent attest here (signetctl-direct.h: no sign-in needed).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "signet-secret.h"
 #include "signetctl-cli.h"
 #include "signetctl-devices.h"
+#include "signetctl-direct.h"
 #include "signetctl-error.h"
 #include "signetctl-output.h"
 #include "signetctl-prompt.h"
@@ -141,9 +143,10 @@ signetctl_cmd_devices (SignetctlCli  *cli,
     {
       g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
-      /* Every device present is "added" first, then the changes. */
-      signetctl_note (_("Watching for Signet devices (Ctrl+C to stop)…\n"));
+      /* Every device present is "added" first, then the changes; the
+       * note comes once the monitor listens (a test waits for it). */
       usb = signetctl_devices_new (on_device_change, NULL);
+      signetctl_note (_("Watching for Signet devices (Ctrl+C to stop)…\n"));
       g_unix_signal_add (SIGINT, on_interrupt, loop);
       g_unix_signal_add (SIGTERM, on_interrupt, loop);
       g_main_loop_run (loop);
@@ -222,7 +225,22 @@ signetctl_cmd_info (SignetctlCli  *cli,
     return rc;
   agent = signetctl_cli_agent (cli, &error);
   if (agent == NULL)
-    return signetctl_cli_fail (error);
+    {
+      /* Nobody signed in: HELLO and ATTEST here; READ needs a token. */
+      if (!g_error_matches (error, SIGNETCTL_ERROR, SIGNETCTL_ERROR_NOT_SIGNED_IN))
+        return signetctl_cli_fail (error);
+      g_clear_error (&error);
+      info = signetctl_direct_attest (&cli->config, device, &error);
+      if (info == NULL)
+        return signetctl_cli_fail (error);
+      print_identity (info);
+      signetctl_print (_("  genuine: its certificate chains to a manufacturer CA the service "
+                         "trusts, it is not revoked, and it answered our challenge\n"));
+      signetctl_print (_("  configuration: not read (reading it needs sign-in: "
+                         "signetctl login)\n"));
+      signetctl_output_json (signetctl_variant_to_json (info));
+      return SIGNETCTL_EXIT_OK;
+    }
   reply = signetctl_cli_call (cli, agent, "Info", g_variant_new ("(s)", device), &error);
   if (reply == NULL)
     return signetctl_cli_fail (error);
@@ -272,15 +290,26 @@ signetctl_cmd_attest (SignetctlCli  *cli,
     return rc;
   agent = signetctl_cli_agent (cli, &error);
   if (agent == NULL)
-    return signetctl_cli_fail (error);
-  reply = signetctl_cli_call (cli, agent, "Attest", g_variant_new ("(s)", device), &error);
-  if (reply == NULL)
-    return signetctl_cli_fail (error);
-  info = g_variant_get_child_value (reply, 0);
+    {
+      /* Nobody signed in: attesting needs no sign-in, do it here. */
+      if (!g_error_matches (error, SIGNETCTL_ERROR, SIGNETCTL_ERROR_NOT_SIGNED_IN))
+        return signetctl_cli_fail (error);
+      g_clear_error (&error);
+      info = signetctl_direct_attest (&cli->config, device, &error);
+      if (info == NULL)
+        return signetctl_cli_fail (error);
+    }
+  else
+    {
+      reply = signetctl_cli_call (cli, agent, "Attest", g_variant_new ("(s)", device), &error);
+      if (reply == NULL)
+        return signetctl_cli_fail (error);
+      info = g_variant_get_child_value (reply, 0);
+    }
   print_identity (info);
   signetctl_print (_("  genuine: its certificate chains to a manufacturer CA the service "
                      "trusts, it is not revoked, and it answered our challenge\n"));
-  print_json_reply (reply);
+  signetctl_output_json (signetctl_variant_to_json (info));
   return SIGNETCTL_EXIT_OK;
 }
 

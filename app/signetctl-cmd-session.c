@@ -228,7 +228,7 @@ signetctl_cmd_status (SignetctlCli  *cli,
         return signetctl_cli_fail (error);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "state");
-      json_builder_add_string_value (b, "signed_out");
+      json_builder_add_string_value (b, "signed-out");
       json_builder_set_member_name (b, "socket");
       json_builder_add_string_value (b, cli->config.socket_path);
       json_builder_end_object (b);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signetctl-devices.h: USB discovery (SignetDeviceMonitor) as signetctl
- * shows it: each device an a{sv} {"path", "transport", "usb-serial",
- * "vendor-id", "product-id", "manufacturer", "product", "interface"}.
+ * shows it: each device an a{sv} {"device" (serial:PATH), "path",
+ * "transport", "usb_serial", "vendor_id", "product_id", "manufacturer",
+ * "product", "interface"}.
  */
 #pragma once
 

@@ -106,8 +106,9 @@ static const CodeInfo device_codes[] = {
   /* checked here before anything is sent: the value typed is to fix */
   { SIGNET_DEVICE_ERROR_INVALID_VALUE, "invalid-value", SIGNETCTL_EXIT_USAGE },
   { SIGNET_DEVICE_ERROR_BAD_PROFILE, "bad-profile", SIGNETCTL_EXIT_REFUSED },
-  /* the engine folds every service error of a step into this code */
-  { SIGNET_DEVICE_ERROR_SERVICE, "service", SIGNETCTL_EXIT_REFUSED },
+  /* the service gave something unusable (its refusals keep their own
+   * domain and code, mapped above) */
+  { SIGNET_DEVICE_ERROR_SERVICE, "service", SIGNETCTL_EXIT_FAILURE },
   { SIGNET_DEVICE_ERROR_EVENT_LOG, "event-log", SIGNETCTL_EXIT_FAILURE },
   END
 };

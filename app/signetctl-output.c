@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -10,6 +11,7 @@
 
 static gboolean json_mode;
 static gboolean quiet_mode;
+static gboolean progress_shown;
 
 void
 signetctl_output_init (gboolean json,
@@ -56,6 +58,26 @@ signetctl_note (const char *format,
   va_start (ap, format);
   vfprintf (stderr, format, ap);
   va_end (ap);
+}
+
+void
+signetctl_output_progress (const char *device,
+                           const char *step,
+                           double      fraction)
+{
+  /* On a terminal only: a log file gets no \r noise. */
+  if (quiet_mode || !isatty (STDERR_FILENO))
+    return;
+  fprintf (stderr, "\r\033[K%s: %s %3d%%", device, step, (int) (fraction * 100 + 0.5));
+  progress_shown = TRUE;
+}
+
+void
+signetctl_output_progress_clear (void)
+{
+  if (progress_shown)
+    fprintf (stderr, "\r\033[K");
+  progress_shown = FALSE;
 }
 
 void

@@ -25,6 +25,13 @@ void      signetctl_print            (const char *format,
 void      signetctl_note             (const char *format,
                                       ...) G_GNUC_PRINTF (1, 2);
 
+/* "DEVICE: step 50%" on stderr, in place, when it is a terminal (and not
+ * --quiet); progress_clear erases the line after the last one. */
+void      signetctl_output_progress       (const char *device,
+                                           const char *step,
+                                           double      fraction);
+void      signetctl_output_progress_clear (void);
+
 /* With --json, print object (a JSON object node; taken). Without, drop it. */
 void      signetctl_output_json      (JsonNode   *object);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -75,6 +76,59 @@ read_line (int      fd,
   return buf;
 }
 
+/* While echo is off: the terminal to give its echo back to if a signal
+ * ends us (Ctrl+C, Ctrl+\\, a hang-up, kill) before the answer came. */
+static const int fatal_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+static struct sigaction saved_actions[G_N_ELEMENTS (fatal_signals)];
+static volatile sig_atomic_t echo_fd = -1;
+static struct termios echo_termios;
+
+static void
+restore_echo_and_die (int sig)
+{
+  int saved_errno = errno;
+
+  /* tcsetattr, write, signal and raise are async-signal-safe. */
+  if (echo_fd >= 0)
+    {
+      tcsetattr (echo_fd, TCSAFLUSH, &echo_termios);
+      if (write (echo_fd, "\n", 1) < 0)
+        {
+          /* cosmetic only */
+        }
+    }
+  /* Die of the same signal (the shell sees 130 for Ctrl+C): the default
+   * action, delivered as soon as this handler returns. */
+  signal (sig, SIG_DFL);
+  raise (sig);
+  errno = saved_errno;
+}
+
+static void
+guard_echo (int                   fd,
+            const struct termios *old)
+{
+  struct sigaction sa;
+
+  echo_termios = *old;
+  echo_fd = fd;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = restore_echo_and_die;
+  sigemptyset (&sa.sa_mask);
+  for (guint i = 0; i < G_N_ELEMENTS (fatal_signals); i++)
+    sigaddset (&sa.sa_mask, fatal_signals[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (fatal_signals); i++)
+    sigaction (fatal_signals[i], &sa, &saved_actions[i]);
+}
+
+static void
+unguard_echo (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fatal_signals); i++)
+    sigaction (fatal_signals[i], &saved_actions[i], NULL);
+  echo_fd = -1;
+}
+
 char *
 signetctl_prompt_secret (const char  *prompt,
                          GError     **error)
@@ -99,11 +153,18 @@ signetctl_prompt_secret (const char  *prompt,
       raw = old;
       raw.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK | ECHONL);
       raw.c_lflag |= ICANON;
+      /* The guard first: a signal between the two must not leave echo off. */
+      guard_echo (fd, &old);
       restore = tcsetattr (fd, TCSAFLUSH, &raw) == 0;
+      if (!restore)
+        unguard_echo ();
     }
   line = read_line (fd, error);
   if (restore)
-    tcsetattr (fd, TCSAFLUSH, &old);
+    {
+      tcsetattr (fd, TCSAFLUSH, &old);
+      unguard_echo ();
+    }
   if (write (fd, "\n", 1) < 0)
     {
       /* cosmetic only */

@@ -11,16 +11,27 @@
 # service (a supervisor's GET /v1/logs/{id}). Also: exit statuses (wrong
 # code, not signed in, bad --set with nothing applied, unknown device,
 # tampered and cut logs), log export, --json on success and failure,
-# --help of every command, and the agent's socket modes.
+# --help of every command, and the agent's socket modes. And: log verify
+# --key-file of a log whose K_0 the test knows (signetctl-test-log writes
+# it with core's writer) and of copies changed, cut, spliced or re-chained
+# by a forger without the key, each named to the record; echo given back
+# after Ctrl+C at the password prompt (a pty); step-up with a fresh and a
+# reused code; attest and info without sign-in (in process); the idle
+# timeout; `devices --watch --json` on a umockdev test bed.
 #
-#   test_signetctl.py SIGNETCTL SIGNETD SIGNET_DEVSIM MODELS_DIR
+#   test_signetctl.py SIGNETCTL SIGNETD SIGNET_DEVSIM MODELS_DIR TEST_LOG TEST_USB|-
+import fcntl
+import hashlib
 import json
 import os
+import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +41,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from devsim_harness import Devsim, Factory, Tap, expected_digest, model_initial_config  # noqa
 from signetd_harness import PASSWORD, Server, make_pop, totp  # noqa: E402
 
-CTL, SIGNETD, DEVSIM, MODELS = sys.argv[1:5]
+CTL, SIGNETD, DEVSIM, MODELS, TEST_LOG, TEST_USB = sys.argv[1:7]
 PSK = "site-a-wpa2-passphrase"
 WIFI = {"id": "acme-wifi", "version": 3, "model": "acme-gw1", "class": "credential",
         "critical": True, "description": "Site Wi-Fi credentials",
@@ -91,6 +102,178 @@ def wait_gone(path, timeout=15):
     return not os.path.exists(path)
 
 
+def read_line(f, timeout):
+    """One line of a pipe within timeout seconds, or None."""
+    ready, _, _ = select.select([f], [], [], timeout)
+    return f.readline() if ready else None
+
+
+def log_verify_tests():
+    """log verify --key-file: a log with a K_0 known here, and copies of it."""
+    k0 = bytes(range(32))
+    path = os.path.join(tmp, "k0.log")
+    r = subprocess.run([TEST_LOG, path, k0.hex(), "10"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("signetctl-test-log: " + r.stderr)
+    # INDEX SEQ OFFSET LENGTH TYPE: 0 session.start, seals at 4, 9 and 14
+    rows = [line.split() for line in r.stdout.splitlines()]
+    data = open(path, "rb").read()
+    recs = [data[int(x[2]):int(x[2]) + int(x[3])] for x in rows]
+    t.ok(len(recs) == 15 and [x[4] for x in rows if x[4] == "seal"] == ["seal"] * 3
+         and b"".join(recs) == data, "signetctl-test-log: 15 records, 3 seals", r.stdout)
+    hexkey = os.path.join(tmp, "k0.hex")
+    open(hexkey, "w").write(k0.hex() + "\n")
+    rawkey = os.path.join(tmp, "k0.raw")
+    open(rawkey, "wb").write(k0)
+    badkey = os.path.join(tmp, "bad.hex")
+    open(badkey, "w").write(bytes(range(1, 33)).hex())
+
+    def verify(name, blob, key=hexkey):
+        copy = os.path.join(tmp, "copy-%s.log" % name)
+        open(copy, "wb").write(blob)
+        return ctl_json("log", "verify", copy, *(["--key-file", key] if key else []))
+
+    def flip(rec, what=b"acme-wifi"):
+        b = bytearray(rec)
+        b[rec.index(what)] ^= 0x01
+        return bytes(b)
+
+    def rechain(rs):
+        # prev_hash is a record's last 32 bytes: SHA-256 of the record before.
+        out = [rs[0]]
+        for x in rs[1:]:
+            out.append(x[:-32] + hashlib.sha256(out[-1]).digest())
+        return out
+
+    for key, what in ((hexkey, "hex"), (rawkey, "raw")):
+        r, obj, one = verify("intact-" + what, data, key)
+        t.ok(r.returncode == 0 and one and obj["verdict"] == "verified"
+             and obj["seals_checked"] is True and obj["last_sealed_seq"] == 14
+             and obj["records"] == 15, "log verify --key-file (%s key): verified (0)" % what,
+             detail(r))
+    r = ctl("log", "verify", path, "--key-file", hexkey)
+    t.ok(r.returncode == 0 and "verified" in r.stdout and "last sealed seq: 14" in r.stdout,
+         "log verify --key-file (text): verified", detail(r))
+
+    forged = rechain(recs[:5] + [flip(recs[5], b"GW1-70")] + recs[6:])
+    cases = [
+        ("one byte changed in record 5", recs[:5] + [flip(recs[5])] + recs[6:],
+         "tampered", "chain-broken", 6, 6, 4),
+        ("record 5 deleted", recs[:5] + recs[6:], "tampered", "seq-gap", 5, 6, 4),
+        ("records 4 and 5 swapped", recs[:4] + [recs[5], recs[4]] + recs[6:],
+         "tampered", "seq-gap", 4, 5, -1),
+        ("record 5 duplicated", recs[:6] + [recs[5]] + recs[6:],
+         "tampered", "seq-repeated", 6, 5, 4),
+        ("record 3 replayed in place of 6", recs[:6] + [recs[3]] + recs[7:],
+         "tampered", "seq-backwards", 6, 3, 4),
+        ("cut inside record 7", [data[:int(rows[7][2]) + 50]],
+         "truncated", "partial-record", 7, -1, 4),
+        ("record 5 changed and the chain recomputed without the key", forged,
+         "tampered", "seal-mac", 9, 9, 4),
+    ]
+    for name, parts, verdict, reason, index, seq, sealed in cases:
+        r, obj, one = verify(name.replace(" ", "-"), b"".join(parts))
+        got = (obj["verdict"], obj["reason"], obj["index"], obj["seq"],
+               obj["last_sealed_seq"]) if one else None
+        t.ok(r.returncode == 8 and got == (verdict, reason, index, seq, sealed),
+             "log verify --key-file, %s: 8, %s/%s at record %d (seq %d)"
+             % (name, verdict, reason, index, seq), detail(r))
+    r, obj, one = verify("forged-nokey", b"".join(forged), None)
+    t.ok(r.returncode == 10 and one and obj["verdict"] == "chain-intact",
+         "the re-chained forgery passes the keyless check (10): only the seals show it",
+         detail(r))
+    r, obj, one = verify("wrong-key", data, badkey)
+    t.ok(r.returncode == 8 and one and obj["reason"] == "seal-mac" and obj["index"] == 4,
+         "log verify with the wrong K_0: 8, seal-mac at the first seal", detail(r))
+
+
+def prompt_interrupt_test():
+    """Ctrl+C at the password prompt gives the terminal its echo back."""
+    master, slave = os.openpty()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(master)
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            for fd in (0, 1, 2):
+                os.dup2(slave, fd)
+            os.execve(CTL, [CTL, "--state-dir", state_dir, "--socket",
+                            os.path.join(run_dir, "signet", "none.socket"), "login",
+                            "--user", "alice", "--service", "https://127.0.0.1:9",
+                            "--ca", os.path.join(tmp, "no-ca.pem")], env)
+        finally:
+            os._exit(127)
+    seen, echo_during = b"", None
+    deadline = time.monotonic() + 10
+    while b"Password for alice" not in seen and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 1024)
+            except OSError:
+                break
+    # the prompt is written before echo goes off: wait for that too
+    while time.monotonic() < deadline:
+        echo_during = termios.tcgetattr(slave)[3] & termios.ECHO
+        if not echo_during:
+            break
+        time.sleep(0.02)
+    os.write(master, b"\x03")
+    _, status = os.waitpid(pid, 0)
+    echo_after = termios.tcgetattr(slave)[3] & termios.ECHO
+    os.close(master)
+    os.close(slave)
+    t.ok(b"Password for alice" in seen and echo_during == 0,
+         "login on a terminal: the password prompt turns echo off", seen)
+    t.ok(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT and echo_after != 0,
+         "Ctrl+C at the password prompt: killed by SIGINT, echo given back to the terminal",
+         (status, echo_after))
+
+
+def watch_test():
+    """devices --watch --json on a umockdev test bed: one object per event."""
+    if TEST_USB == "-":
+        t.ok(True, "devices --watch # SKIP umockdev-1.0 missing at configure time")
+        return
+    # The bed's own uevents go through the preload library too (it finds the
+    # devices in the bed's /sys).
+    benv = dict(env, LD_PRELOAD="libumockdev-preload.so.0",
+                ASAN_OPTIONS="verify_asan_link_order=0:intercept_tls_get_addr=0")
+    bed = subprocess.Popen([TEST_USB], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                           env=benv)
+    watch = None
+    try:
+        first = read_line(bed.stdout, 5) or ""
+        if not first.startswith("UMOCKDEV_DIR="):
+            t.ok(True, "devices --watch # SKIP no umockdev test bed: %r" % first)
+            return
+        wenv = dict(benv, UMOCKDEV_DIR=first.strip().split("=", 1)[1])
+        watch = subprocess.Popen([CTL, "--json", "--socket", socket, "devices", "--watch"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=wenv)
+        note = read_line(watch.stderr, 5) or ""  # "Watching...": the monitor listens
+        events = []
+        for cmd in ("add", "remove"):
+            bed.stdin.write(cmd + "\n")
+            bed.stdin.flush()
+            read_line(bed.stdout, 5)
+            line = read_line(watch.stdout, 5)
+            events.append(json.loads(line) if line else None)
+        watch.send_signal(signal.SIGINT)
+        rc = watch.wait(timeout=10)
+        ok = [e and e["event"] for e in events] == ["added", "removed"] and all(
+            e["device"].get("usb_serial") == "GW1-0007"
+            and e["device"].get("path") == "/dev/ttyACM0" for e in events)
+        t.ok(ok and rc == 0, "devices --watch --json: an object per plug and unplug, exit 0 on "
+             "Ctrl+C", (note, events, rc, watch.stderr.read()[-1500:]))
+    finally:
+        if watch is not None and watch.poll() is None:
+            watch.kill()
+            watch.wait()
+        bed.stdin.close()
+        bed.wait(timeout=10)
+
+
 factory = Factory(DEVSIM, MODELS)
 srv = Server(SIGNETD)
 devs = []
@@ -118,6 +301,12 @@ try:
          "--json apply before login: one JSON error object, exit 3", detail(r))
     r = ctl("login", "--user", "alice", "--password-stdin", "--otp", "123456", stdin="x\n")
     t.eq(r.returncode, 2, "login without --service/--ca: usage (2)")
+    r, obj, one = ctl_json("attest", "serial:/dev/null")
+    t.ok(r.returncode == 2 and one and "--service" in obj["error"]["message"],
+         "attest without sign-in nor --service/--ca: usage (2)", detail(r))
+    log_verify_tests()
+    prompt_interrupt_test()
+    watch_test()
 
     # ---- the service, the devices ---------------------------------------------
     r = srv.cli("ca", "add", os.path.join(factory.ca_dir, "ca-cert.pem"))
@@ -130,6 +319,7 @@ try:
     r = srv.cli("profile", "add", path)
     t.ok(r.returncode == 0, "signetd profile add acme-wifi", r.stderr)
     srv.add_user("alice")
+    srv.add_user("bob")
     srv.add_user("sue", role="supervisor")
     srv.start()
     env["SIGNET_SERVICE_URL"] = srv.url
@@ -259,6 +449,17 @@ try:
     r = ctl("log", "upload")
     t.ok(r.returncode == 0 and "Uploaded" in r.stdout, "log upload while signed in", detail(r))
 
+    # ---- step-up: a fresh code (the next time step), then the same again -----------
+    fresh = totp(srv.secrets["alice"], time.time() + 30)
+    r, obj, one = ctl_json("step-up", "--otp", fresh)
+    t.ok(r.returncode == 0 and one and obj.get("state") == "signed-in",
+         "step-up --otp with a fresh code", detail(r) + agent_log())
+    r, obj, one = ctl_json("step-up", "--otp", fresh)
+    t.ok(r.returncode == 3 and one and obj["error"]["name"] == "invalid-credentials",
+         "step-up --otp with the code just used: refused (3)", detail(r))
+    r = ctl("status")
+    t.eq(r.returncode, 0, "still signed in after a refused step-up")
+
     # ---- logout: the log sealed, uploaded, verified by the service ----------------
     r, obj, one = ctl_json("logout")
     t.ok(r.returncode == 0 and one and obj.get("uploaded") is True, "logout: log uploaded",
@@ -268,6 +469,23 @@ try:
     t.eq(r.returncode, 3, "status after logout: 3")
     r = ctl("commit", serials[0])
     t.eq(r.returncode, 3, "commit after logout: not signed in (3)")
+
+    # ---- without sign-in: attest and info in this process ---------------------------
+    r, obj, one = ctl_json("attest", A)
+    t.ok(r.returncode == 0 and one and obj.get("verdict") == "trusted"
+         and obj.get("serial") == serials[0] and obj.get("signed_in") is False
+         and len(obj.get("cert_sha256", "")) == 64,
+         "attest without sign-in (in process, GET /v1/trust): trusted", detail(r))
+    r, obj, one = ctl_json("info", B)
+    t.ok(r.returncode == 0 and one and obj.get("serial") == serials[1]
+         and obj.get("model") == "acme-gw1" and "config" not in obj,
+         "info --json without sign-in: HELLO and attestation, no configuration", detail(r))
+    r = ctl("info", B)
+    t.ok(r.returncode == 0 and "not read" in r.stdout and "genuine" in r.stdout,
+         "info without sign-in says the configuration is not read", detail(r))
+    r = ctl("attest", "serial:" + os.path.join(tmp, "no-such-tty"))
+    t.eq(r.returncode, 7, "attest without sign-in, a port that does not exist: 7")
+    t.ok(not os.path.exists(socket), "attest and info without sign-in start no agent")
 
     resp, skey = srv.login("sue")
     stok = resp.json["token"]
@@ -324,6 +542,19 @@ try:
     r, obj, one = ctl_json("log", "export", log_path, "--format", "json")
     t.ok(r.returncode == 0 and one and len(obj["records"]) == len(recs),
          "--json log export: one object holding the records", detail(r))
+
+    # ---- the idle timeout: the agent signs out and goes ---------------------------------
+    r = ctl("login", "--user", "bob", "--password-stdin", "--otp", totp(srv.secrets["bob"]),
+            "--idle-timeout", "2", stdin=PASSWORD + "\n")
+    t.ok(r.returncode == 0 and os.path.exists(socket), "login --idle-timeout 2",
+         detail(r) + agent_log())
+    started = time.monotonic()
+    gone = wait_gone(socket, 10)
+    waited = time.monotonic() - started
+    r = ctl("status")
+    t.ok(gone and 1.5 <= waited < 6 and r.returncode == 3,
+         "after 2 s idle the agent signed out: socket gone, status 3 (%.1f s)" % waited,
+         detail(r) + agent_log())
 except Exception:
     import traceback
     t.ok(False, "no exception", traceback.format_exc() + agent_log())
