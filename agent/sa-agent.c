@@ -308,6 +308,14 @@ authority_key (const sa_agent *a, const uint8_t *kid, size_t kid_len,
   return false;
 }
 
+/* A request that needs a token, in a session without one: BAD_STATE, or
+ * TOKEN_REVOKED when a list accepted in this session revoked it. */
+static sp_msg_status
+no_token (const sa_agent *a)
+{
+  return a->session.revoked ? SP_MSG_TOKEN_REVOKED : SP_MSG_BAD_STATE;
+}
+
 /* ------------------------------------------------------------------ */
 /* The held revocation list                                            */
 /* ------------------------------------------------------------------ */
@@ -315,7 +323,9 @@ authority_key (const sa_agent *a, const uint8_t *kid, size_t kid_len,
 /* Is the cti or the subject revoked by the held list? The list (at most
  * SA_REVOCATION_MAX bytes, verified before it was stored, its CRC checked
  * now) is read into list[] and walked there. A list that fails its CRC is
- * an error: we refuse rather than guess. */
+ * an error: we refuse rather than guess. sub NULL: the bound token's,
+ * which the session keeps as its length and CRC-32 only (a false match
+ * ends a session early, never keeps one going). */
 static SA_NOINLINE sp_err
 is_revoked (const sa_agent *a, uint8_t *list, const uint8_t *cti, size_t cti_len,
             const char *sub, size_t sub_len, bool *hit)
@@ -341,7 +351,8 @@ is_revoked (const sa_agent *a, uint8_t *list, const uint8_t *cti, size_t cti_len
         continue;
       while (!*hit && sp_msg_cursor_next (&arr, &e))
         *hit = k.u == SP_REVOCATION_KEY_CTI ? same (e.ptr, (size_t) e.u, cti, cti_len)
-                                            : same (e.ptr, (size_t) e.u, sub, sub_len);
+               : sub != NULL ? same (e.ptr, (size_t) e.u, sub, sub_len)
+               : e.u == a->session.sub_len && sp_crc32 (e.ptr, (size_t) e.u) == a->session.sub_crc;
     }
   return err;
 }
@@ -396,7 +407,8 @@ do_hello (sa_agent *a, const sp_msg_request *r)
   sp_cbor_put_uint (&w, SP_MSG_HELLO_VERSIONS);
   sp_cbor_put_array (&w, 1);
   sp_cbor_put_uint (&w, SP_MSG_PROTOCOL_VERSION);
-  kv (&w, SP_MSG_HELLO_CAPABILITIES, (bulk_supported (a) ? SP_MSG_CAP_BULK : 0) |
+  kv (&w, SP_MSG_HELLO_CAPABILITIES,
+      (bulk_supported (a) ? SP_MSG_CAP_BULK | SP_MSG_CAP_BULK_QUIET : 0) |
                                      (has_clock ? SP_MSG_CAP_CLOCK : 0));
   sp_cbor_put_uint (&w, SP_MSG_HELLO_NONCE);
   sp_cbor_put_bytes (&w, nonce, sizeof nonce);
@@ -541,6 +553,9 @@ do_authorize (sa_agent *a, const sp_msg_request *r)
 
   /* Bind, keeping the sequence of the session. */
   s->authorized = true;
+  s->revoked = false;
+  s->sub_len = (uint8_t) c->sub.len;
+  s->sub_crc = sp_crc32 (c->sub.ptr, c->sub.len);
   memcpy (s->cnf, c->cnf.pub, SP_P256_PUB_LEN);
   memcpy (s->cti, c->cti, c->cti_len);
   s->cti_len = (uint8_t) c->cti_len;
@@ -579,7 +594,7 @@ check_command (sa_agent *a, const sp_msg_request *r, sp_msg_op op, command *c)
   sp_err err;
 
   if (!s->authorized)
-    return SP_MSG_BAD_STATE;
+    return no_token (a);
   err = sp_msg_command_decode (r->command.ptr, r->command.len, a->buf.items,
                                HEAD_ITEMS, cmd, TAIL_SIGN1 (a));
   if (err != SP_OK)
@@ -1134,6 +1149,7 @@ do_bulk_begin (sa_agent *a, const sp_msg_request *r, const command *c)
                    c->args.bulk.digest) != SP_OK)
     return SP_MSG_STORAGE;
   a->bulk_next = 0;
+  a->bulk_told = false;
   return answer_uint (a, r, SP_MSG_BULK_NEXT_OFFSET, 0);
 }
 
@@ -1145,11 +1161,20 @@ do_bulk_data (sa_agent *a, const sp_msg_request *r)
   uint8_t digest[SP_SHA256_LEN];
 
   if (!a->session.authorized)
-    return SP_MSG_BAD_STATE;
+    return no_token (a);
   if (st->bulk_state == SA_BULK_NONE)
     return SP_MSG_NO_TRANSFER;
   if (r->offset != next_off)
-    return SP_MSG_BULK_OFFSET;
+    {
+      /* Quiet: bytes already here (a duplicate, or sent before the tool
+       * went back) are dropped unanswered, and a gap is told once, not
+       * once per chunk in flight behind it. */
+      if (r->quiet && (r->offset < next_off || a->bulk_told))
+        return SP_MSG_OK;
+      a->bulk_told = true;
+      return SP_MSG_BULK_OFFSET;
+    }
+  a->bulk_told = false;
   if (r->data.len > st->bulk_size - next_off)
     return SP_MSG_TOO_LARGE;
   if (sa_store_bulk_write (&a->store, next_off, r->data.ptr, r->data.len) != SP_OK)
@@ -1186,6 +1211,9 @@ do_bulk_data (sa_agent *a, const sp_msg_request *r)
         (void) change_bulk (a, SA_BULK_RECEIVING, st->bulk_size, end / sector * sector,
                             st->bulk_digest);
       a->bulk_next = end;
+      /* Quiet: no answer but at the last byte (above) and for refusals. */
+      if (r->quiet)
+        return SP_MSG_OK;
     }
   return answer_uint (a, r, SP_MSG_BULK_NEXT_OFFSET, bulk_next (a));
 }
@@ -1200,6 +1228,8 @@ do_bulk_status (sa_agent *a, const sp_msg_request *r)
     return SP_MSG_BAD_STATE;
   if (st->bulk_state == SA_BULK_NONE)
     return SP_MSG_NO_TRANSFER;
+  /* The tool resumes where this says: tell its next gap. */
+  a->bulk_told = false;
   answer_begin (a, &w, r, 3);
   kv (&w, SP_MSG_BULK_NEXT_OFFSET, bulk_next (a));
   kv (&w, SP_MSG_BULK_SIZE, st->bulk_size);
@@ -1255,7 +1285,7 @@ do_read (sa_agent *a, const sp_msg_request *r)
   size_t n = 0, pass;
 
   if (!a->session.authorized)
-    return SP_MSG_BAD_STATE;
+    return no_token (a);
   if (!(a->session.scope & SA_SCOPE_READ))
     return SP_MSG_SCOPE;
   if (r->has_keys)
@@ -1319,11 +1349,12 @@ do_revocation (sa_agent *a, const sp_msg_request *r)
   const sa_state *st = &a->store.state;
   sp_revocation_list *list = TAIL_LIST (a);
   const sp_cose_sign1 *m = TAIL_SIGN1 (a);
+  sa_session *s = &a->session;
   sa_slot_ref held;
-  bool equal = false;
+  bool equal = false, hit = false;
   sp_err err;
 
-  if (!a->session.active)
+  if (!s->active)
     return SP_MSG_BAD_STATE;
   if (sp_msg_sign1_decode (r->list.ptr, r->list.len, SP_REVOCATION_CONTENT_TYPE,
                            a->buf.items, HEAD_ITEMS, TAIL_SIGN1 (a)) != SP_OK)
@@ -1363,6 +1394,15 @@ do_revocation (sa_agent *a, const sp_msg_request *r)
                         m->payload_len) != SP_OK ||
       change (a, CHANGE_REVOCATION, &held, NULL) != SP_OK)
     return SP_MSG_STORAGE;
+  /* A list that names the bound token (its cti or sub) ends it now, as
+   * AUTHORIZE would refuse it (a list that cannot be read back ends it
+   * too). The list's view in buf is no longer needed. */
+  if (s->authorized &&
+      (is_revoked (a, a->buf.bytes, s->cti, s->cti_len, NULL, 0, &hit) != SP_OK || hit))
+    {
+      s->authorized = false;
+      s->revoked = true;
+    }
   return answer_uint (a, r, SP_MSG_REVOCATION_VERSION, held.version);
 }
 

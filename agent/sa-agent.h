@@ -138,8 +138,11 @@ typedef struct sa_session {
   uint8_t cti[SP_CWT_CTI_MAX];
   uint8_t cti_len;
   uint8_t scope;                     /* SA_SCOPE_* bits */
+  uint8_t sub_len;                   /* the token's sub: its length and */
+  uint32_t sub_crc;                  /* CRC-32 (a list naming it ends the token) */
   bool active;
   bool authorized;
+  bool revoked;                      /* a list accepted since named the token */
   bool has_auth_time;
 } sa_session;
 
@@ -158,6 +161,7 @@ typedef struct sa_agent {
   uint8_t config_digest[SP_SHA256_LEN];
   uint8_t cache_digest[SP_SHA256_LEN]; /* SHA-256 of the request answered */
   bool cached;
+  bool bulk_told;                    /* a quiet BULK_DATA's gap was answered */
   /* The last answer, and scratch while a request is handled. */
   union {
     uint8_t bytes[SA_MSG_MAX];

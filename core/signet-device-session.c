@@ -1936,13 +1936,20 @@ signet_device_session_apply_firmware_finish (SignetDeviceSession *self,
  * bytes); a few to spare. */
 #define BULK_DATA_OVERHEAD 32
 
+/* Quiet BULK_DATA: a chunk in window / BULK_ACK_DIVISOR asks an answer,
+ * so while one answer comes back the rest of the window is on the way. */
+#define BULK_ACK_DIVISOR 2
+
 /* One BULK_DATA in flight. gen is the resume generation it was sent in:
- * answers to an older one are only read to learn that they are answered. */
+ * answers to an older one are only read to learn that they are answered.
+ * A quiet one (docs/protocol.md, "Bulk transfer") is answered only if the
+ * device refuses it; the others, always. */
 typedef struct {
   guint32 id;
   guint32 gen;
   guint64 offset;
   guint len;
+  gboolean quiet;
 } BulkChunk;
 
 struct _Bulk {
@@ -1952,6 +1959,10 @@ struct _Bulk {
   guint64 size;
   guint chunk;               /* data bytes of a full BULK_DATA */
   guint window;
+  gboolean quiet;            /* the device takes quiet BULK_DATA */
+  guint ack_every;           /* quiet: every ack_every-th chunk asks an answer */
+  guint since_ack;           /* quiet chunks sent since the last that asks */
+  guint expected;            /* chunks in inflight that will be answered */
   guint64 next;              /* the offset of the next chunk to send */
   guint64 acked;             /* the device's next offset, as last heard */
   guint64 resumed_from;
@@ -2030,7 +2041,7 @@ bulk_maybe_return (GTask *task)
     return;
   if (b->error != NULL)
     {
-      if (b->drain && (b->inflight.length > 0 || b->status_id != 0))
+      if (b->drain && (b->expected > 0 || b->status_id != 0))
         return;
       b->returned = TRUE;
       op_fail (task, g_steal_pointer (&b->error));
@@ -2148,8 +2159,23 @@ bulk_send (GTask          *task,
 
 static void on_bulk_received (GObject *source, GAsyncResult *result, gpointer user_data);
 
-/* Keep window chunks in flight and one receive waiting while anything is
- * in flight; finish when the device holds it all. */
+/* May another chunk go? Answered chunks: window of them in flight.
+ * Quiet ones: window chunks' worth of bytes past the device's offset as
+ * last heard (chunks of an older generation, dropped by the device, do
+ * not count). */
+static gboolean
+bulk_window_open (const Bulk *b)
+{
+  if (b->quiet)
+    return b->next - b->acked < (guint64) b->window * b->chunk;
+  return b->inflight.length < b->window;
+}
+
+/* Keep window chunks in flight and one receive waiting while an answer
+ * is due; finish when the device holds it all. A quiet transfer asks an
+ * answer of every ack_every-th chunk and of the last: whenever the
+ * window is full, one of the chunks in it will be answered (window >=
+ * ack_every), so a lost one shows as a refusal or a timeout. */
 static void
 bulk_pump (GTask *task)
 {
@@ -2160,7 +2186,7 @@ bulk_pump (GTask *task)
   if (b->returned)
     return;
   while (b->error == NULL && !b->complete && b->status_id == 0
-         && b->inflight.length < b->window && b->next < b->size)
+         && bulk_window_open (b) && b->next < b->size)
     {
       BulkChunk *c = g_new0 (BulkChunk, 1);
       sp_msg_request req = { .type = SP_MSG_BULK_DATA };
@@ -2168,9 +2194,11 @@ bulk_pump (GTask *task)
       c->offset = b->next;
       c->len = (guint) MIN ((guint64) b->chunk, b->size - b->next);
       c->gen = b->gen;
+      c->quiet = b->quiet && c->offset + c->len < b->size && b->since_ack + 1 < b->ack_every;
       req.offset = c->offset;
       req.data.ptr = b->data + c->offset;
       req.data.len = c->len;
+      req.quiet = c->quiet;
       bulk_send (task, &req);
       if (b->error != NULL)
         {
@@ -2179,20 +2207,41 @@ bulk_pump (GTask *task)
         }
       c->id = req.id;
       g_queue_push_tail (&b->inflight, c);
+      b->since_ack = c->quiet ? b->since_ack + 1 : 0;
+      b->expected += !c->quiet;
       b->next += c->len;
       b->chunks++;
       b->bytes_sent += c->len;
     }
-  if (!b->receiving && (b->inflight.length > 0 || b->status_id != 0)
+  if (!b->receiving && (b->expected > 0 || b->status_id != 0)
       && (b->error == NULL || b->drain))
     {
       b->receiving = TRUE;
       signet_transport_receive_async (self->transport, g_task_get_cancellable (task),
                                       on_bulk_received, g_object_ref (task));
     }
-  if (b->error == NULL && !b->complete && b->inflight.length == 0 && b->status_id == 0
+  if (b->error == NULL && !b->complete && b->expected == 0 && b->status_id == 0
       && b->acked == b->size)
     b->complete = TRUE;
+}
+
+/* Forget the chunks in flight up to and including last (NULL: all). */
+static void
+bulk_forget (Bulk      *b,
+             BulkChunk *last)
+{
+  BulkChunk *c;
+
+  do
+    {
+      c = g_queue_pop_head (&b->inflight);
+      if (c == NULL)
+        break;
+      b->expected -= !c->quiet;
+      if (c != last)
+        g_free (c);
+    }
+  while (c != last);
 }
 
 /* Ask the device where it is: after a timeout (a request or an answer
@@ -2252,7 +2301,7 @@ bulk_answer (GTask                 *task,
   if (b->status_id != 0 && r->id == b->status_id)
     {
       /* Answers come in order: all that was in flight is answered or lost. */
-      g_queue_clear_full (&b->inflight, g_free);
+      bulk_forget (b, NULL);
       b->status_id = 0;
       if (b->error != NULL)
         return;
@@ -2285,8 +2334,8 @@ bulk_answer (GTask                 *task,
     }
 
   /* Answers come in order: the chunks before this one were lost (the
-   * request or its answer); an id we do not know is a duplicate or a late
-   * answer to a finished exchange. */
+   * request or its answer) or, quiet, taken; an id we do not know is a
+   * duplicate or a late answer to a finished exchange. */
   for (GList *l = b->inflight.head; l != NULL; l = l->next)
     if (((BulkChunk *) l->data)->id == r->id)
       {
@@ -2295,9 +2344,7 @@ bulk_answer (GTask                 *task,
       }
   if (c == NULL)
     return;
-  while (g_queue_peek_head (&b->inflight) != c)
-    g_free (g_queue_pop_head (&b->inflight));
-  g_queue_pop_head (&b->inflight);
+  bulk_forget (b, c);
   current = c->gen == b->gen;
   if (b->error != NULL || !current)
     {
@@ -2553,6 +2600,10 @@ signet_device_session_transfer_async (SignetDeviceSession *self,
   b->chunk = MIN (SP_MSG_BULK_CHUNK_MAX, max_message - BULK_DATA_OVERHEAD);
   b->window = (signet_transport_get_capabilities (self->transport)
                & SIGNET_TRANSPORT_CAPABILITY_PIPELINE) != 0 ? self->bulk_window : 1;
+  /* Quiet chunks where the device takes them and the link pipelines:
+   * an answer per BULK_ACK_DIVISOR-th of the window. */
+  b->quiet = b->window > 1 && (self->info->capabilities & SP_MSG_CAP_BULK_QUIET) != 0;
+  b->ack_every = b->quiet ? MAX (1u, b->window / BULK_ACK_DIVISOR) : 1;
 
   /* Up to 64 MiB: hashed off the main loop. */
   hash = g_task_new (self, NULL, on_image_hashed, task);

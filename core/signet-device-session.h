@@ -86,7 +86,7 @@ typedef enum {
 
 #define SIGNET_DEVICE_SESSION_MAX_RETRIES_DEFAULT 2
 /* BULK_DATA requests in flight at once (docs/engine.md "Bulk transfer"). */
-#define SIGNET_DEVICE_SESSION_BULK_WINDOW_DEFAULT 8
+#define SIGNET_DEVICE_SESSION_BULK_WINDOW_DEFAULT 16
 #define SIGNET_DEVICE_SESSION_BULK_WINDOW_MAX 32
 
 /* What HELLO said. */

@@ -412,7 +412,11 @@ read_field (const sp_cbor_doc *doc, size_t idx, const field *f, void *dst)
       return err;
     }
   if (k == F_BOOL)
-    return sp_cbor_get_bool (doc, idx, AT (dst, f->off, bool));
+    {
+      /* An optional flag is true or absent: one encoding per request. */
+      err = sp_cbor_get_bool (doc, idx, AT (dst, f->off, bool));
+      return err == SP_OK && f->optional && !*AT (dst, f->off, bool) ? SP_ERR_VALUE : err;
+    }
   if (IS_STRING (k))
     {
       err = check_string (doc, idx, k, &p, &len);
@@ -501,6 +505,8 @@ field_present (const field *f, const void *src)
     return true;
   if (f->kind == F_UINT)
     return *CAT (src, f->off2, bool);
+  if (f->kind == F_BOOL)
+    return *CAT (src, f->off, bool);
   return CAT (src, f->off, sp_msg_bytes)->ptr != NULL;
 }
 
@@ -602,6 +608,7 @@ static const field req_command[] = {
 static const field req_bulk_data[] = {
   FLD (SP_MSG_REQ_OFFSET, F_UINT, sp_msg_request, offset),
   FLD (SP_MSG_REQ_DATA, F_CHUNK, sp_msg_request, data),
+  OPT (SP_MSG_REQ_QUIET, F_BOOL, sp_msg_request, quiet),
 };
 static const field req_read[] = {
   OPT2 (SP_MSG_REQ_KEYS, F_KEYS, sp_msg_request, keys, n_keys),

@@ -130,6 +130,7 @@ typedef enum sp_msg_op {
 #define SP_MSG_CAP_BULK 1u
 #define SP_MSG_CAP_CLOCK 2u
 #define SP_MSG_CAP_L2CAP 4u
+#define SP_MSG_CAP_BULK_QUIET 8u        /* BULK_DATA takes key 4, quiet */
 
 /* Envelope keys. */
 #define SP_MSG_KEY_TYPE 0
@@ -143,6 +144,7 @@ typedef enum sp_msg_op {
 #define SP_MSG_REQ_SEALED 3             /* APPLY */
 #define SP_MSG_REQ_OFFSET 2             /* BULK_DATA */
 #define SP_MSG_REQ_DATA 3               /* BULK_DATA */
+#define SP_MSG_REQ_QUIET 4              /* BULK_DATA: true, or absent */
 #define SP_MSG_REQ_KEYS 2               /* READ */
 #define SP_MSG_REQ_LIST 2               /* REVOCATION */
 
@@ -276,6 +278,8 @@ typedef struct sp_msg_request {
   size_t n_sealed;
   uint64_t offset;          /* BULK_DATA */
   sp_msg_bytes data;        /* BULK_DATA: 1..SP_MSG_BULK_CHUNK_MAX bytes */
+  bool quiet;               /* BULK_DATA: key 4 (true) present: answer only
+                             * refusals and the last byte */
   bool has_keys;            /* READ: keys given (else: all) */
   sp_msg_bytes keys;        /* READ: the CBOR array of text keys */
   size_t n_keys;

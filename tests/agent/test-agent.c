@@ -385,7 +385,7 @@ test_session (World *w, gconstpointer data)
                    strlen (TEST_FIRMWARE));
   g_assert_cmpuint (resp.config_version, ==, 1);
   g_assert_cmpuint (resp.n_versions, ==, 1);
-  g_assert_cmpuint (resp.capabilities, ==, SP_MSG_CAP_BULK | SP_MSG_CAP_CLOCK);
+  g_assert_cmpuint (resp.capabilities, ==, SP_MSG_CAP_BULK | SP_MSG_CAP_BULK_QUIET | SP_MSG_CAP_CLOCK);
   g_assert_cmpuint (resp.device_time, ==, TEST_NOW);
   g_assert_true (resp.clock);
   g_assert_cmpuint (resp.max_message, ==, SP_MSG_MAX);
@@ -739,6 +739,202 @@ test_bulk (World *w, gconstpointer data)
   world_request (w, &req, &resp, &raw);
   assert_status (resp.status, SP_MSG_OK);
   g_assert_cmpuint (resp.next_offset, ==, 0);
+}
+
+
+/* A quiet BULK_DATA: the answer is sa_agent_handle's; 0 bytes is none. */
+static gsize
+bulk_quiet (World *w, guint64 offset, const guint8 *data, gsize len, sp_msg_response *resp)
+{
+  sp_msg_request req = { .type = SP_MSG_BULK_DATA };
+  guint8 buf[SP_MSG_MAX], out[SP_MSG_MAX];
+  size_t n, m;
+
+  req.id = w->next_id++;
+  req.offset = offset;
+  req.data.ptr = data;
+  req.data.len = len;
+  req.quiet = true;
+  g_assert_cmpint (sp_msg_request_encode (&req, buf, sizeof buf, &n), ==, SP_OK);
+  m = sa_agent_handle (w->agent, buf, n, out, sizeof out);
+  memset (resp, 0, sizeof *resp);
+  if (m > 0)
+    {
+      g_assert_cmpint (sp_msg_response_decode (out, m, resp), ==, SP_OK);
+      g_assert_cmpuint (resp->id, ==, req.id);
+    }
+  /* The same bytes again (a duplicated frame): never written twice, and
+   * answered the same way or not at all. */
+  {
+    size_t m2 = sa_agent_handle (w->agent, buf, n, out, sizeof out);
+
+    g_assert_cmpuint (m2, ==, m);
+  }
+  return m;
+}
+
+static void
+test_bulk_quiet (World *w, gconstpointer data)
+{
+  enum { SIZE = 9000 };
+  g_autofree guint8 *image = g_malloc (SIZE);
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GBytes) bad = NULL;
+  sp_msg_response resp;
+  sp_msg_request req;
+  guint8 digest[32], buf[SP_MSG_MAX];
+  GChecksum *ck;
+  gsize dlen = 32;
+  size_t n;
+
+  for (gsize i = 0; i < SIZE; i++)
+    image[i] = (guint8) g_random_int ();
+  ck = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (ck, image, SIZE);
+  g_checksum_get_digest (ck, digest, &dlen);
+  g_checksum_free (ck);
+
+  world_session (w);
+  assert_status (bulk_begin (w, digest, SIZE, &resp, &raw), SP_MSG_OK);
+  g_clear_pointer (&raw, g_bytes_unref);
+
+  /* In order: no answer (a sector boundary crossed or not). */
+  g_assert_cmpuint (bulk_quiet (w, 0, image, 1900, &resp), ==, 0);
+  g_assert_cmpuint (bulk_quiet (w, 1900, image + 1900, 1900, &resp), ==, 0);
+  g_assert_cmpuint (bulk_quiet (w, 3800, image + 3800, 1900, &resp), ==, 0);
+  /* Bytes already here (a chunk sent before a rewind): dropped, silent. */
+  g_assert_cmpuint (bulk_quiet (w, 1900, image + 1900, 1900, &resp), ==, 0);
+  /* A gap (5700 lost): told once, with the offset to resume at... */
+  g_assert_cmpuint (bulk_quiet (w, 7600, image + 7600, 1400, &resp), >, 0);
+  assert_status (resp.status, SP_MSG_BULK_OFFSET);
+  g_assert_true (resp.has_next_offset);
+  g_assert_cmpuint (resp.next_offset, ==, 5700);
+  /* ...not again for the chunks in flight behind it... */
+  g_assert_cmpuint (bulk_quiet (w, 7601, image + 7601, 10, &resp), ==, 0);
+  /* ...but always to a chunk that asks for an answer. */
+  {
+    guint64 next = 0;
+
+    assert_status (bulk_data (w, 7600, image + 7600, 1400, &next), SP_MSG_BULK_OFFSET);
+    g_assert_cmpuint (next, ==, 5700);
+  }
+  /* A refusal other than the offset is answered at once. */
+  g_assert_cmpuint (bulk_quiet (w, 5700, image, 1900, &resp), ==, 0);
+  g_assert_cmpuint (bulk_quiet (w, 7600, image, 1401, &resp), >, 0);
+  assert_status (resp.status, SP_MSG_TOO_LARGE);
+  /* That chunk was wrong on purpose: start again from where the device is. */
+  memset (&req, 0, sizeof req);
+  req.type = SP_MSG_BULK_STATUS;
+  world_request (w, &req, &resp, &raw);
+  assert_status (resp.status, SP_MSG_OK);
+  g_assert_cmpuint (resp.next_offset, ==, 7600);
+  g_clear_pointer (&raw, g_bytes_unref);
+  /* BULK_STATUS re-arms the gap answer. */
+  g_assert_cmpuint (bulk_quiet (w, 8000, image + 8000, 10, &resp), >, 0);
+  assert_status (resp.status, SP_MSG_BULK_OFFSET);
+  g_assert_cmpuint (resp.next_offset, ==, 7600);
+
+  /* The 5700..7600 written above came from image + 0: the last byte
+   * completes the transfer, answered even quiet, and the digest fails. */
+  g_assert_cmpuint (bulk_quiet (w, 7600, image + 7600, 1400, &resp), >, 0);
+  assert_status (resp.status, SP_MSG_DIGEST);
+
+  /* Again, right this time: the last byte is answered with the size. */
+  assert_status (bulk_begin (w, digest, SIZE, &resp, &raw), SP_MSG_OK);
+  g_assert_cmpuint (resp.next_offset, ==, 0);
+  g_clear_pointer (&raw, g_bytes_unref);
+  for (guint64 off = 0; off < SIZE; off += SP_MSG_BULK_CHUNK_MAX)
+    {
+      gsize len = MIN ((gsize) SP_MSG_BULK_CHUNK_MAX, SIZE - off);
+      gsize m = bulk_quiet (w, off, image + off, len, &resp);
+
+      g_assert_cmpuint (m > 0, ==, off + len == SIZE);
+    }
+  assert_status (resp.status, SP_MSG_OK);
+  g_assert_cmpuint (resp.next_offset, ==, SIZE);
+  /* A complete transfer: a quiet duplicate is dropped. */
+  g_assert_cmpuint (bulk_quiet (w, 0, image, 100, &resp), ==, 0);
+
+  /* Key 4 is true or absent: false is MALFORMED. */
+  bad = g_bytes_new ((const guint8 *) "\xA5\x00\x08\x01\x19\x03\xe7\x02\x00\x03\x41\x00\x04\xF4",
+                     14);
+  n = sa_agent_handle (w->agent, g_bytes_get_data (bad, NULL), 14, buf, sizeof buf);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_cmpint (sp_msg_response_decode (buf, n, &resp), ==, SP_OK);
+  assert_status (resp.status, SP_MSG_MALFORMED);
+}
+
+/* A list accepted mid-session that names the bound token ends it. */
+static void
+test_revoked_mid_session (World *w, gconstpointer data)
+{
+  g_autoptr(GBytes) raw = NULL;
+  sp_msg_response resp;
+  sp_msg_request req;
+  guint8 cti[16];
+  Change c;
+
+  for (int by_sub = 0; by_sub < 2; by_sub++)
+    {
+      g_autoptr(GBytes) other = NULL, list = NULL, r = NULL;
+
+      world_session (w);
+      memcpy (cti, w->cti, sizeof cti);
+      /* A list naming someone else changes nothing. */
+      other = revocation_list (w, 10 + 2 * by_sub, NULL, 0, "mallory", NULL, NULL);
+      r = revocation_request (w, other);
+      assert_status (world_status_of (w, g_bytes_get_data (r, NULL), g_bytes_get_size (r)),
+                     SP_MSG_OK);
+      g_clear_pointer (&r, g_bytes_unref);
+      memset (&req, 0, sizeof req);
+      req.type = SP_MSG_READ;
+      world_request (w, &req, &resp, &raw);
+      assert_status (resp.status, SP_MSG_OK);
+      g_clear_pointer (&raw, g_bytes_unref);
+
+      /* One naming this token's cti (or its user) ends the token now. */
+      list = by_sub ? revocation_list (w, 11 + 2 * by_sub, NULL, 0, "alice", NULL, NULL)
+                    : revocation_list (w, 11, cti, sizeof cti, NULL, NULL, NULL);
+      r = revocation_request (w, list);
+      assert_status (world_status_of (w, g_bytes_get_data (r, NULL), g_bytes_get_size (r)),
+                     SP_MSG_OK);
+      change_v2 (&c);
+      c.version = 2 + (guint64) by_sub;
+      assert_status (world_apply (w, &c, &resp, &raw), SP_MSG_TOKEN_REVOKED);
+      g_clear_pointer (&raw, g_bytes_unref);
+      memset (&req, 0, sizeof req);
+      req.type = SP_MSG_READ;
+      world_request (w, &req, &resp, &raw);
+      assert_status (resp.status, SP_MSG_TOKEN_REVOKED);
+      g_clear_pointer (&raw, g_bytes_unref);
+      {
+        guint8 d[32] = { 0 };
+
+        assert_status (bulk_data (w, 0, d, 1, NULL), SP_MSG_TOKEN_REVOKED);
+      }
+      /* A new session is a new start: BAD_STATE until AUTHORIZE. */
+      world_hello (w);
+      memset (&req, 0, sizeof req);
+      req.type = SP_MSG_READ;
+      world_request (w, &req, &resp, &raw);
+      assert_status (resp.status, SP_MSG_BAD_STATE);
+      g_clear_pointer (&raw, g_bytes_unref);
+      if (by_sub)
+        {
+          /* alice is revoked for good in this list: bob signs in */
+          sp_cwt_claims cl;
+          g_autoptr(GBytes) tok = NULL;
+
+          world_claims (w, &cl);
+          cl.sub = sp_cwt_text_from ("bob");
+          tok = world_token (w, &cl, NULL, NULL);
+          assert_status (world_authorize (w, tok), SP_MSG_OK);
+          req.type = SP_MSG_READ;
+          world_request (w, &req, &resp, &raw);
+          assert_status (resp.status, SP_MSG_OK);
+          g_clear_pointer (&raw, g_bytes_unref);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1110,7 +1306,7 @@ test_clock_floor (World *w, gconstpointer data)
 
   world_request (w, &req, &resp, &raw);
   g_assert_false (resp.clock);
-  g_assert_cmpuint (resp.capabilities, ==, SP_MSG_CAP_BULK);
+  g_assert_cmpuint (resp.capabilities, ==, SP_MSG_CAP_BULK | SP_MSG_CAP_BULK_QUIET);
   g_assert_cmpuint (resp.device_time, ==, TEST_FLOOR);
   memcpy (w->nonce, resp.nonce.ptr, 32);
 
@@ -2305,6 +2501,8 @@ main (int argc, char **argv)
   ADD ("session", test_session, NULL);
   ADD ("session/secrets", test_secrets, NULL);
   ADD ("bulk", test_bulk, NULL);
+  ADD ("bulk/quiet", test_bulk_quiet, NULL);
+  ADD ("revocation/mid-session", test_revoked_mid_session, NULL);
   ADD ("retry", test_retry, NULL);
   ADD ("link", test_link, NULL);
   ADD ("deadline", test_deadline, NULL);

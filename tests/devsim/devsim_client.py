@@ -45,6 +45,7 @@ from cryptography.x509.oid import NameOID
 HELLO, ATTEST, AUTHORIZE, APPLY, COMMIT, ROLLBACK = 1, 2, 3, 4, 5, 6
 BULK_BEGIN, BULK_DATA, BULK_STATUS, READ, REVOCATION, BYE = 7, 8, 9, 10, 11, 12
 OP_APPLY, OP_COMMIT, OP_ROLLBACK, OP_BULK_BEGIN = 1, 2, 3, 4
+CAP_BULK, CAP_CLOCK, CAP_L2CAP, CAP_BULK_QUIET = 1, 2, 4, 8
 
 STATUS = {
     0: "OK", 1: "MALFORMED", 2: "UNSUPPORTED", 3: "TOO_LARGE", 4: "BAD_STATE",
@@ -586,6 +587,28 @@ class Device:
     def bye(self, **kw):
         return self.request(BYE, **kw)
 
+    def bulk_begin(self, command, **kw):
+        return self.request(BULK_BEGIN, {2: command}, **kw)
+
+    def bulk_data(self, offset, data, quiet=False, **kw):
+        body = {2: offset, 3: data}
+        if quiet:
+            body[4] = True
+        return self.request(BULK_DATA, body, **kw)
+
+    def bulk_status(self, **kw):
+        return self.request(BULK_STATUS, **kw)
+
+    def send_only(self, rtype, body):
+        """Send a request without waiting for its answer; its id."""
+        rid = self.next_id
+        self.next_id += 1
+        msg = {0: rtype, 1: rid}
+        msg.update(body)
+        self.attempts += 1
+        self.link.send(det(msg))
+        return rid
+
 
 def status_of(resp):
     return STATUS.get(resp.get(2), resp.get(2))
@@ -649,6 +672,78 @@ class Session:
         enc, ct = hpke_seal(pub_from_bytes(kem_pub), seal_info(self.serial, profile, key), aad,
                             value.encode() if isinstance(value, str) else value)
         return {1: key, 2: enc, 3: ct}, sha256(enc + ct)
+
+    def transfer(self, image, window=16, ack_every=8, chunk=1900, max_timeouts=20):
+        """A bulk transfer of image from BULK_BEGIN to its completion
+        (docs/protocol.md, Bulk transfer), written from the spec: up to
+        window chunks' bytes past the device's offset as last heard; with
+        ack_every > 1 (and the device's capability 8) every chunk but each
+        ack_every-th and the last is quiet. A refusal 25 names the offset to
+        go back to (answers to chunks sent before that are ignored); a
+        timeout asks BULK_STATUS. Returns counters."""
+        dev = self.device
+        quiet_ok = ack_every > 1 and bool(self.hello[8] & CAP_BULK_QUIET)
+        size = len(image)
+        cmd = self.command(OP_BULK_BEGIN, {1: sha256(image), 2: size})
+        r = dev.bulk_begin(cmd)
+        if r[2] != 0:
+            raise ProtocolError("BULK_BEGIN: %s" % status_of(r))
+        acked = nxt = r[3]
+        stats = {"resumed_from": acked, "chunks": 0, "answers": 0, "rewinds": 0,
+                 "timeouts": 0, "quiet": quiet_ok}
+        inflight = {}
+        since = 0
+        first_current = dev.next_id      # ids below: sent before the last rewind
+
+        def rewind(offset):
+            nonlocal acked, nxt, first_current
+            if not 0 <= offset <= size:
+                raise ProtocolError("the device names offset %d of %d" % (offset, size))
+            acked = nxt = offset
+            first_current = dev.next_id
+            stats["rewinds"] += 1
+
+        while acked < size:
+            while nxt < size and nxt - acked < window * chunk:
+                n = min(chunk, size - nxt)
+                quiet = quiet_ok and nxt + n < size and since + 1 < ack_every
+                body = {2: nxt, 3: image[nxt:nxt + n]}
+                if quiet:
+                    body[4] = True
+                rid = dev.send_only(BULK_DATA, body)
+                inflight[rid] = nxt + n
+                since = since + 1 if quiet else 0
+                nxt += n
+                stats["chunks"] += 1
+            payload = dev.link.recv(dev.timeout)
+            if payload is None:
+                stats["timeouts"] += 1
+                if stats["timeouts"] > max_timeouts:
+                    raise TimeoutError("transfer: no answer at %d" % acked)
+                st = dev.bulk_status(retries=max_timeouts)
+                if st[2] != 0:
+                    raise ProtocolError("BULK_STATUS: %s" % status_of(st))
+                inflight.clear()
+                rewind(st[3])
+                continue
+            try:
+                msg = cbor2.loads(payload)
+            except Exception:
+                dev.stale += 1
+                continue
+            rid = msg.get(1) if isinstance(msg, dict) else None
+            if rid not in inflight or rid < first_current or msg.get(0) != BULK_DATA | 0x80:
+                dev.stale += 1
+                continue
+            end = inflight.pop(rid)
+            stats["answers"] += 1
+            if msg[2] == 0 and msg[3] == end:
+                acked = max(acked, end)
+            elif msg[2] in (0, 25):
+                rewind(msg[3])
+            else:
+                raise ProtocolError("BULK_DATA refused: %s" % status_of(msg))
+        return stats
 
     def verify_receipt(self, receipt, identity_pub, command, op):
         _, payload = verify_sign1(identity_pub, receipt, CT_RECEIPT, self.serial.encode())

@@ -464,6 +464,49 @@ def fault_flags(state, ident, config):
          "--duplicate-rate: every answer twice, stale copies ignored (%d)" % dev.stale)
     p.stop()
 
+    # bulk transfer: quiet chunks acknowledged in windows, plain ones each
+    def image_of(seed, n):
+        return bytes((i * 131 + seed * 17 + (i >> 8)) & 0xff for i in range(n))
+
+    def transfer_check(p, image, what, **kw):
+        dev = p.connect(timeout=kw.pop("timeout", 1.0), retries=20)
+        s = dc.Session(dev, auth)
+        s.start()
+        s.authorize()
+        stats = s.transfer(image, **kw)
+        st = dev.bulk_status(retries=20)
+        t.ok(st[2] == 0 and st[3] == len(image) and st[5] == sha256(image),
+             "%s: complete, the device's digest is the image's" % what, stats)
+        return s, dev, stats
+
+    p = start(state)
+    s, dev, stats = transfer_check(p, image_of(1, 60000), "bulk, quiet", window=16, ack_every=8)
+    t.ok(s.hello[8] & dc.CAP_BULK_QUIET and stats["quiet"] and stats["chunks"] == 32
+         and stats["answers"] == 4 and stats["rewinds"] == 0 and dev.stale == 0,
+         "bulk, quiet: 32 chunks, an answer every 8th and the last (%d)" % stats["answers"])
+    # a quiet duplicate at an already-written offset: no answer (nor a write:
+    # NOR flash would refuse the zeros over the image's bits)
+    rid = dev.send_only(dc.BULK_DATA, {2: 0, 3: b"\x00" * 16, 4: True})
+    r = dev.bulk_status()
+    t.ok(r[2] == 0 and r[3] == 60000 and dev.stale == 0 and rid < r[1],
+         "bulk, quiet: a chunk behind the device's offset is dropped unanswered")
+    r = dev.bulk_data(0, b"\x00" * 16)
+    t.ok(r[2] == 25 and r[3] == 60000, "bulk: the same chunk, not quiet: BULK_OFFSET 60000")
+    s, dev, stats = transfer_check(p, image_of(2, 20000), "bulk, one answer per chunk",
+                                   window=8, ack_every=1)
+    t.ok(stats["answers"] == stats["chunks"] == 11, "bulk, ack_every 1: every chunk answered")
+    p.stop()
+
+    # quiet chunks through a bad line: lost, damaged and doubled frames both ways
+    p = start(state, "--drop-rate", "0.04", "--corrupt-rate", "0.04", "--duplicate-rate",
+              "0.06", "--seed", "5")
+    image = image_of(3, 150000)
+    s, dev, stats = transfer_check(p, image, "bulk, quiet, lossy line", window=16, ack_every=8,
+                                   timeout=0.5)
+    t.ok(stats["rewinds"] > 0, "bulk, quiet, lossy line: went back %d times (%d timeouts, %d "
+         "stale answers)" % (stats["rewinds"], stats["timeouts"], dev.stale))
+    t.eq(p.stop(), 0, "bulk, quiet, lossy line: clean exit")
+
     # delay
     p = start(state, "--delay-ms", "250")
     dev = p.connect(timeout=3)

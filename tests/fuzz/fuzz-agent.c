@@ -243,12 +243,18 @@ exchange (const uint8_t *req, size_t len)
   sp_msg_request r;
   sp_msg_response a;
   size_t n = sa_agent_handle (&agent, req, len, resp, sizeof resp);
+  sp_err err = len <= SP_MSG_MAX ? sp_msg_request_decode (req, len, items, SP_MSG_DEVICE_ITEMS, &r)
+                                 : SP_ERR_CBOR_TOO_LARGE;
 
-  check (n > 0);
+  /* No answer only to a quiet BULK_DATA it took or dropped. */
+  if (n == 0)
+    {
+      check (err == SP_OK && r.type == SP_MSG_BULK_DATA && r.quiet);
+      remember (resp, 0);
+      return;
+    }
   check (sp_msg_response_decode (resp, n, &a) == SP_OK);
-  if (len <= SP_MSG_MAX &&
-      sp_msg_request_decode (req, len, items, SP_MSG_DEVICE_ITEMS, &r) != SP_ERR_CBOR_TOO_LARGE &&
-      r.envelope_ok)
+  if (err != SP_ERR_CBOR_TOO_LARGE && r.envelope_ok)
     check (a.id == r.id || (n == last_len && memcmp (resp, last_answer, n) == 0));
   remember (resp, n);
 }
