@@ -15,6 +15,10 @@ PACKAGES="
   oathtool sqlite3 curl
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   python3 python3-cryptography python3-cbor2
+  libgtk-4-dev libadwaita-1-dev libsecret-1-dev
+  desktop-file-utils appstream libglib2.0-bin gtk-update-icon-cache gettext
+  xvfb xauth dbus at-spi2-core python3-pyatspi gir1.2-atspi-2.0 python3-dogtail
+  imagemagick gnome-keyring
 "
 
 missing=""
