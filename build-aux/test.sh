@@ -18,6 +18,16 @@ cd "$top"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
+# The UI tests need a display and a session bus: every suite runs under a
+# private Xvfb and D-Bus session (the packages come from setup-debian.sh).
+with_display () {
+  if command -v xvfb-run >/dev/null 2>&1 && command -v dbus-run-session >/dev/null 2>&1; then
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+  else
+    "$@"
+  fi
+}
+
 run_build () {
   dir=$1; shift
   if [ -f "$dir/build.ninja" ]; then
@@ -28,7 +38,7 @@ run_build () {
   echo "== $dir: build"
   meson compile -C "$dir"
   echo "== $dir: test"
-  meson test -C "$dir" --print-errorlogs --num-processes 2
+  with_display meson test -C "$dir" --print-errorlogs --num-processes 2
 }
 
 status=0
