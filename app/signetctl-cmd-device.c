@@ -196,9 +196,9 @@ print_identity (GVariant *info)
                    lookup_str (info, "port") ?: "?");
   signetctl_print (_("  model %s, firmware %s\n"), lookup_str (info, "model") ?: "?",
                    lookup_str (info, "firmware") ?: "?");
-  signetctl_print (_("  configuration version %" G_GUINT64_FORMAT ", revocation list version %"
-                     G_GUINT64_FORMAT "\n"), lookup_u64 (info, "config_version"),
-                   lookup_u64 (info, "revocation_version"));
+  signetctl_print (_("  configuration version %llu, revocation list version %llu\n"),
+                   (unsigned long long) lookup_u64 (info, "config_version"),
+                   (unsigned long long) lookup_u64 (info, "revocation_version"));
   if (cert != NULL)
     signetctl_print (_("  certificate SHA-256 %s\n"), cert);
 }
@@ -411,9 +411,9 @@ print_receipt (const char *title,
                GVariant   *r)
 {
   signetctl_print ("%s %s\n", title, lookup_str (r, "device") ?: "?");
-  signetctl_print (_("  committed version %" G_GUINT64_FORMAT ", pending version %"
-                     G_GUINT64_FORMAT "\n"), lookup_u64 (r, "committed_version"),
-                   lookup_u64 (r, "pending_version"));
+  signetctl_print (_("  committed version %llu, pending version %llu\n"),
+                   (unsigned long long) lookup_u64 (r, "committed_version"),
+                   (unsigned long long) lookup_u64 (r, "pending_version"));
   signetctl_print (_("  running configuration digest %s\n"),
                    lookup_str (r, "config_digest") ?: "?");
   signetctl_print (_("  command digest               %s\n"),

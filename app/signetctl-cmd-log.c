@@ -115,10 +115,10 @@ check_chain (const char  *path,
               o->reason = "cbor";
               o->index = (gint64) i;
               o->offset = (gint64) end_offset;
-              o->message = g_strdup_printf (_("Record %" G_GUINT64_FORMAT
-                                              " (at byte %" G_GUINT64_FORMAT
-                                              ") is not a well-formed record: %s"),
-                                            i, end_offset, local->message);
+              o->message = g_strdup_printf (_("Record %llu (at byte %llu) is not a well-formed "
+                                              "record: %s"),
+                                            (unsigned long long) i,
+                                            (unsigned long long) end_offset, local->message);
               return TRUE;
             }
           break;
@@ -144,10 +144,10 @@ check_chain (const char  *path,
           o->seq = (gint64) seq;
           o->offset = (gint64) signet_event_record_get_offset (rec);
           o->records = i;
-          o->message = g_strdup_printf (_("Record %" G_GUINT64_FORMAT " (seq %" G_GUINT64_FORMAT
-                                          ", at byte %" G_GINT64_FORMAT
-                                          ") does not follow the one before it (%s): the log "
-                                          "was changed there"), i, seq, o->offset, o->reason);
+          o->message = g_strdup_printf (_("Record %llu (seq %llu, at byte %lld) does not follow "
+                                          "the one before it (%s): the log was changed there"),
+                                        (unsigned long long) i, (unsigned long long) seq,
+                                        (long long) o->offset, o->reason);
           return TRUE;
         }
       if (g_strcmp0 (type, SIGNET_EVENT_TYPE_SESSION_END) == 0)
@@ -178,9 +178,9 @@ check_chain (const char  *path,
     }
   o->verdict = "chain-intact";
   o->reason = "none";
-  o->message = g_strdup_printf (_("%" G_GUINT64_FORMAT " records, chain intact; the seals "
+  o->message = g_strdup_printf (_("%llu records, chain intact; the seals "
                                   "were not checked (no key: give --key-file, or ask the "
-                                  "service for its verdict)"), o->records);
+                                  "service for its verdict)"), (unsigned long long) o->records);
   return TRUE;
 }
 
@@ -241,11 +241,11 @@ signetctl_cmd_log_verify (SignetctlCli  *cli,
   signetctl_print ("%s: %s\n", argv[1], o.verdict);
   signetctl_print ("  %s\n", o.message != NULL ? o.message : "");
   if (o.index >= 0)
-    signetctl_print (_("  first bad record: index %" G_GINT64_FORMAT ", seq %" G_GINT64_FORMAT
-                       ", byte offset %" G_GINT64_FORMAT "\n"), o.index, o.seq, o.offset);
+    signetctl_print (_("  first bad record: index %lld, seq %lld, byte offset %lld\n"),
+                     (long long) o.index, (long long) o.seq, (long long) o.offset);
   if (o.seals_checked)
-    signetctl_print (_("  last sealed seq: %" G_GINT64_FORMAT
-                       " (everything up to it is authentic)\n"), o.last_sealed_seq);
+    signetctl_print (_("  last sealed seq: %lld (everything up to it is authentic)\n"),
+                     (long long) o.last_sealed_seq);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "file");

@@ -241,8 +241,8 @@ signetctl_cmd_status (SignetctlCli  *cli,
   auth = format_time (lookup_int (status, "auth_time"));
   signetctl_print (_("Signed in as %s (%s) at %s\n"), lookup_str (status, "username") ?: "?",
                    lookup_str (status, "role") ?: "?", lookup_str (status, "service") ?: "?");
-  signetctl_print (_("  token until %s (%" G_GINT64_FORMAT " s left), last code at %s\n"),
-                   until, lookup_int (status, "remaining"), auth);
+  signetctl_print (_("  token until %s (%lld s left), last code at %s\n"),
+                   until, (long long) lookup_int (status, "remaining"), auth);
   signetctl_print (_("  scope: %s\n"), lookup_str (status, "scope") ?: "");
   if (lookup_str (status, "log") != NULL)
     signetctl_print (_("  session log: %s\n"), lookup_str (status, "log"));
@@ -320,8 +320,8 @@ signetctl_cmd_log_upload (SignetctlCli  *cli,
   result = g_variant_get_child_value (reply, 0);
   g_variant_lookup (result, "bytes_sent", "t", &sent);
   g_variant_lookup (result, "pending", "x", &pending);
-  signetctl_print (_("Uploaded %" G_GUINT64_FORMAT " bytes; %" G_GINT64_FORMAT
-                     " records of this session's log still to send.\n"), sent, MAX (pending, 0));
+  signetctl_print (_("Uploaded %llu bytes; %lld records of this session's log still to send.\n"),
+                   (unsigned long long) sent, (long long) MAX (pending, 0));
   print_json_reply (reply);
   return SIGNETCTL_EXIT_OK;
 }

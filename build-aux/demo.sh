@@ -4,8 +4,9 @@
 # The demo command (README): install what is needed, build, and start the
 # demo: under _demo/, a token service (signetd on https://127.0.0.1:8443)
 # with an enrolled technician, a vault secret and the acme-wifi profile,
-# and two simulated gateways (signet-devsim on pseudo-terminals), with the
-# signetctl commands to drive them printed. The app joins with issue 6.
+# two simulated gateways (signet-devsim on pseudo-terminals), and the app
+# (signet) when there is a display; the signetctl commands that do the
+# same from a terminal are printed.
 #
 #   build-aux/demo.sh              start it (Ctrl-C stops it)
 #   build-aux/demo.sh --headless   start, sign in, attest, apply + commit,
@@ -26,6 +27,7 @@ fi
 signetd="$top/_build/server/signetd"
 devsim="$top/_build/agent/devsim/signet-devsim"
 signetctl="$top/_build/app/signetctl"
+signet="$top/_build/app/signet"
 
 if [ "${1:-}" = "--headless" ]; then
   exec /usr/bin/python3 "$top/build-aux/demo-headless.py" "$signetd" "$devsim" "$signetctl"
@@ -83,9 +85,20 @@ for n in 1 2; do
 done
 set -- $ptys
 
+# The app, when there is a display to show it on (its settings schema is
+# compiled in the build tree; its logs and upload queue live under _demo/).
+app_line="No display here: run the app yourself with
+    GSETTINGS_SCHEMA_DIR=$top/_build/data $signet --service $url --ca $state/data/tls-cert.pem"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  GSETTINGS_SCHEMA_DIR="$top/_build/data" SIGNET_STATE_DIR="$state/app" \
+    "$signet" --service "$url" --ca "$state/data/tls-cert.pem" 2> "$state/signet.log" &
+  pids="$pids $!"
+  app_line="The app is open: sign in as tech, then Add Serial Port… with a device's pty."
+fi
+
 secret=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$state/enrollment.txt" | head -n 1)
 cat <<TXT
-Signet demo — token service, two simulated devices, signetctl
+Signet demo — token service, two simulated devices, the app and signetctl
 
   service:     $url  (data: $state/data)
   devices:     GW1-0001 on $1, GW1-0002 on $2  (acme-gw1 gateways)
@@ -99,7 +112,9 @@ cat <<TXT
 
   A code without a phone:  oathtool --totp -b $secret
 
-In another terminal:
+$app_line
+
+Or, in another terminal, the command line:
 
   export SIGNET_SERVICE_URL=$url SIGNET_SERVICE_CA=$state/data/tls-cert.pem
   alias signetctl=$signetctl

@@ -18,7 +18,8 @@ PACKAGES="
   libgtk-4-dev libadwaita-1-dev libsecret-1-dev
   desktop-file-utils appstream libglib2.0-bin gtk-update-icon-cache gettext
   xvfb xauth dbus at-spi2-core python3-pyatspi gir1.2-atspi-2.0 python3-dogtail
-  imagemagick gnome-keyring
+  imagemagick xdotool gnome-keyring
+  flatpak-builder binutils
 "
 
 missing=""

@@ -337,15 +337,15 @@ check_string (FieldInput  *in,
   if ((f->has_min && n < f->min) || (f->has_max && n > f->max))
     {
       if (f->has_min && f->has_max)
-        *out_message = g_strdup_printf (_("%s must have %" G_GINT64_FORMAT " to %"
-                                          G_GINT64_FORMAT " characters"), f->key, f->min,
-                                        f->max);
+        *out_message = g_strdup_printf (_("%s must have %lld to %lld characters"),
+                                        f->key, (long long) f->min,
+                                        (long long) f->max);
       else if (f->has_min)
-        *out_message = g_strdup_printf (_("%s must have at least %" G_GINT64_FORMAT
-                                          " characters"), f->key, f->min);
+        *out_message = g_strdup_printf (_("%s must have at least %lld characters"),
+                                        f->key, (long long) f->min);
       else
-        *out_message = g_strdup_printf (_("%s must have at most %" G_GINT64_FORMAT
-                                          " characters"), f->key, f->max);
+        *out_message = g_strdup_printf (_("%s must have at most %lld characters"),
+                                        f->key, (long long) f->max);
       return FALSE;
     }
   return TRUE;
@@ -433,16 +433,16 @@ range_text (SignetServiceProfileField *f,
             gboolean                   is_length)
 {
   if (f->has_min && f->has_max)
-    return is_length ? g_strdup_printf (_("%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                          " characters"), f->min, f->max)
-                     : g_strdup_printf (_("From %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
-                                        f->min, f->max);
+    return is_length ? g_strdup_printf (_("%lld to %lld characters"),
+                                        (long long) f->min, (long long) f->max)
+                     : g_strdup_printf (_("From %lld to %lld"),
+                                        (long long) f->min, (long long) f->max);
   if (f->has_min)
-    return is_length ? g_strdup_printf (_("At least %" G_GINT64_FORMAT " characters"), f->min)
-                     : g_strdup_printf (_("At least %" G_GINT64_FORMAT), f->min);
+    return is_length ? g_strdup_printf (_("At least %lld characters"), (long long) f->min)
+                     : g_strdup_printf (_("At least %lld"), (long long) f->min);
   if (f->has_max)
-    return is_length ? g_strdup_printf (_("At most %" G_GINT64_FORMAT " characters"), f->max)
-                     : g_strdup_printf (_("At most %" G_GINT64_FORMAT), f->max);
+    return is_length ? g_strdup_printf (_("At most %lld characters"), (long long) f->max)
+                     : g_strdup_printf (_("At most %lld"), (long long) f->max);
   return NULL;
 }
 
@@ -557,8 +557,8 @@ profile_selected_cb (SignetApplyView *self)
       g_autofree char *subtitle = NULL;
 
       /* TRANSLATORS: profile class and version, "config, version 3" */
-      subtitle = g_strdup_printf (_("%s, version %" G_GINT64_FORMAT "%s"), self->profile->klass,
-                                  self->profile->version,
+      subtitle = g_strdup_printf (_("%s, version %lld%s"), self->profile->klass,
+                                  (long long) self->profile->version,
                                   self->profile->critical ? _(", critical: needs a fresh code")
                                                           : "");
       adw_action_row_set_subtitle (ADW_ACTION_ROW (self->profile_row), subtitle);
@@ -942,9 +942,9 @@ finished_cb (GObject      *source,
     }
   self->staged = FALSE;
   digest = signet_ui_hex (receipt->config_digest);
-  description = g_strdup_printf (_("The device runs configuration version %" G_GUINT64_FORMAT
-                                   " (SHA-256 %.16s…). Its signed receipt is in the session "
-                                   "log."), receipt->committed_version, digest);
+  description = g_strdup_printf (_("The device runs configuration version %llu (SHA-256 %.16s…). "
+                                   "Its signed receipt is in the session log."),
+                                 (unsigned long long) receipt->committed_version, digest);
   adw_status_page_set_title (self->result_status, commit ? _("Change Committed")
                                                          : _("Change Rolled Back"));
   adw_status_page_set_icon_name (self->result_status,

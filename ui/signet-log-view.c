@@ -163,20 +163,20 @@ update_status (SignetLogView *self,
   if (r->chain_ok)
     g_string_append (text, _("hash chain intact"));
   else
-    g_string_append_printf (text, _("hash chain BROKEN at record %" G_GINT64_FORMAT),
-                            r->broken_at);
+    g_string_append_printf (text, _("hash chain BROKEN at record %lld"),
+                            (long long) r->broken_at);
   g_string_append (text, " · ");
   if (r->last_seal_seq >= 0)
-    g_string_append_printf (text, _("sealed through record %" G_GINT64_FORMAT),
-                            r->last_seal_seq);
+    g_string_append_printf (text, _("sealed through record %lld"),
+                            (long long) r->last_seal_seq);
   else
     g_string_append (text, _("not sealed yet"));
   g_string_append (text, " · ");
   if (acked > 0 && (guint64) acked >= n)
     g_string_append (text, _("uploaded"));
   else if (acked > 0)
-    g_string_append_printf (text, _("%" G_GINT64_FORMAT " of %u uploaded, the rest queued"),
-                            acked, n);
+    g_string_append_printf (text, _("%lld of %u uploaded, the rest queued"),
+                            (long long) acked, n);
   else
     g_string_append (text, _("queued for upload"));
   gtk_label_set_text (self->status_label, text->str);
@@ -386,8 +386,8 @@ bind_cb (GtkSignalListItemFactory *factory,
   g_autofree char *a11y = NULL;
 
   /* TRANSLATORS: record number, type and device of a log record */
-  subtitle = g_strdup_printf (_("#%" G_GUINT64_FORMAT " %s%s%s"),
-                              signet_event_record_get_seq (e->record), type,
+  subtitle = g_strdup_printf (_("#%llu %s%s%s"),
+                              (unsigned long long) signet_event_record_get_seq (e->record), type,
                               device != NULL ? " · " : "", device != NULL ? device : "");
   gtk_image_set_from_icon_name (g_object_get_data (box, "icon"), signet_ui_event_icon (type));
   gtk_label_set_text (g_object_get_data (box, "title"), signet_ui_event_label (type));
