@@ -179,7 +179,7 @@ update_status (SignetLogView *self,
                             (long long) acked, n);
   else
     g_string_append (text, _("queued for upload"));
-  gtk_label_set_text (self->status_label, text->str);
+  signet_ui_label_set_text (self->status_label, _("Log Status"), text->str);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label),
                                _("The seals can be checked only by the service, which keeps "
                                  "the log’s first key; it verifies the log when it is "
@@ -218,7 +218,7 @@ read_cb (GObject      *source,
   if (r == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->status_label, error->message);
+        signet_ui_label_set_text (self->status_label, _("Log Status"), error->message);
       return;
     }
   adj = gtk_scrolled_window_get_vadjustment (self->scrolled);
@@ -640,7 +640,7 @@ signet_log_view_init (SignetLogView *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_json_button), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_csv_button), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->upload_button), FALSE);
-  gtk_label_set_text (self->status_label, _("No session log yet"));
+  signet_ui_label_set_text (self->status_label, _("Log Status"), _("No session log yet"));
 }
 
 void

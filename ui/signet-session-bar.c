@@ -37,7 +37,7 @@ update_countdown (SignetSessionBar *self)
   if (self->session == NULL ||
       signet_session_get_state (self->session) != SIGNET_SESSION_STATE_SIGNED_IN)
     {
-      gtk_label_set_text (self->countdown_label, "");
+      signet_ui_label_set_text (self->countdown_label, _("Time Left"), "");
       return;
     }
   remaining = signet_session_get_remaining (self->session);
@@ -45,9 +45,6 @@ update_countdown (SignetSessionBar *self)
   left = signet_ui_format_countdown (remaining);
   /* TRANSLATORS: the time left before the session's token expires, "14:05" */
   text = g_strdup_printf (_("%s left"), left);
-  gtk_label_set_text (self->countdown_label, text);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->countdown_label),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
   if (warn)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "expiring");
@@ -66,6 +63,8 @@ update_countdown (SignetSessionBar *self)
                                    _("Time left on the session’s token; it is renewed on its "
                                      "own before it runs out"));
     }
+  /* after the tooltip: GTK 4.8 makes a tooltip the label's description */
+  signet_ui_label_set_text (self->countdown_label, _("Time Left"), text);
 }
 
 static gboolean
@@ -88,15 +87,13 @@ update (SignetSessionBar *self)
       /* TRANSLATORS: user name · role, "alice · Technician" */
       text = g_strdup_printf (_("%s · %s"), signet_session_get_username (self->session),
                               signet_ui_role_label (signet_session_get_role (self->session)));
-      gtk_label_set_text (self->user_label, text);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->user_label),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+      signet_ui_label_set_text (self->user_label, _("Signed In User"), text);
       if (self->tick_id == 0)
         self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
     }
   else
     {
-      gtk_label_set_text (self->user_label, "");
+      signet_ui_label_set_text (self->user_label, _("Signed In User"), "");
       g_clear_handle_id (&self->tick_id, g_source_remove);
     }
   update_countdown (self);

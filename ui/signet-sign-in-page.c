@@ -130,7 +130,7 @@ show_message (SignetSignInPage *self,
       gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
       return;
     }
-  gtk_label_set_text (self->error_label, text);
+  signet_ui_label_set_text (self->error_label, _("Sign-In Error"), text);
   if (is_error)
     gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
   else

@@ -234,6 +234,18 @@ signet_ui_set_accessible_label (GtkWidget  *widget,
                                   -1);
 }
 
+void
+signet_ui_label_set_text (GtkLabel   *label,
+                          const char *name,
+                          const char *text)
+{
+  gtk_label_set_text (label, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
+                                  -1);
+}
+
 /* GTK 4.8 names a button whose label has a mnemonic twice over (its
  * label property with the underscore, and the labelled-by relation to the
  * same text): "_Commit Commit". Screen readers and the UI tests want

@@ -42,6 +42,14 @@ char       *signet_ui_value_to_string  (GVariant     *value);
 void        signet_ui_set_accessible_label (GtkWidget  *widget,
                                             const char *label);
 
+/* Set a label's text and keep its accessible name: GTK 4.8 replaces a
+ * label's name with its text on every set_text, so a label that tests
+ * and screen readers know by name ("Time Left") gets the name back and
+ * the text as its description. */
+void        signet_ui_label_set_text   (GtkLabel   *label,
+                                        const char *name,
+                                        const char *text);
+
 /* Give every button under widget (widget included) whose label has a
  * mnemonic the accessible name of its label without the underscore (GTK
  * 4.8 names it "_Commit Commit"). */

@@ -223,8 +223,9 @@ def walk(acc, showing=True, depth=0, max_depth=60):
 
 def text_of(acc):
     """The text of an entry (the Text interface) or of a label (GTK 4.8
-    gives labels no Text interface over AT-SPI; their name is their text
-    once set), else ''."""
+    gives labels no Text interface over AT-SPI: a label the app names
+    ("Time Left") carries its text as its description, any other label's
+    name is its text), else ''."""
     try:
         t = acc.queryText()
         got = t.getText(0, -1)
@@ -232,7 +233,14 @@ def text_of(acc):
             return got
     except Exception:
         pass
-    return name(acc) if role(acc) == "label" else ""
+    if role(acc) != "label":
+        return ""
+    try:
+        if acc.description:
+            return acc.description
+    except Exception:
+        pass
+    return name(acc)
 
 
 def describe(acc):
@@ -568,6 +576,7 @@ def unnamed_interactive(app, focusable_list_items=True, content_named=None):
 
 
 def tap_skip_all(reason):
+    """A TAP skip of the whole test: meson reads the plan, exit 0."""
     print("1..0 # SKIP " + reason)
     sys.stdout.flush()
-    sys.exit(77)
+    sys.exit(0)

@@ -209,8 +209,10 @@ set_banner (SignetReviewPage *self,
   else if (kind == BANNER_BAD)
     gtk_widget_add_css_class (self->banner, "signet-verdict-bad");
   gtk_image_set_from_icon_name (self->verdict_icon, icons[kind]);
+  /* GTK 4.8 makes a label's text its name on set_text: keep "Verdict" */
   gtk_label_set_text (self->verdict_label, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->verdict_label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Verdict"),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->show_record_button), bad_index >= 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "review.show-record", bad_index >= 0);
