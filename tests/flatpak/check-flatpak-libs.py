@@ -68,6 +68,10 @@ def own_module(manifest):
     raise SystemExit("check-flatpak-libs: the manifest has no module named %r" % SELF_MODULE)
 
 
+# The sanitizers' runtimes: only in a -Db_sanitize build, never shipped.
+SANITIZER_RUNTIMES = ("libasan.so", "libubsan.so", "liblsan.so", "libtsan.so", "libhwasan.so")
+
+
 def needed_sonames(executables):
     found = {}
     for exe in executables:
@@ -76,6 +80,8 @@ def needed_sonames(executables):
         for line in out.splitlines():
             if "(NEEDED)" in line:
                 soname = line.split("[", 1)[1].split("]", 1)[0]
+                if soname.startswith(SANITIZER_RUNTIMES):
+                    continue
                 found.setdefault(soname, set()).add(os.path.basename(exe))
     return found
 
