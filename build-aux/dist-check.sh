@@ -90,7 +90,7 @@ run_tests () {
       --suite unit --suite integration --suite flatpak
   fi
   if command -v xvfb-run >/dev/null 2>&1 && command -v dbus-run-session >/dev/null 2>&1; then
-    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" "$@"
   else
     "$@"
   fi

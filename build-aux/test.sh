@@ -21,9 +21,11 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 # The UI tests need a display and a session bus: every suite runs under a
 # private Xvfb and D-Bus session (the packages come from setup-debian.sh).
+# -noreset: by default Xvfb resets when its last client leaves, and a test
+# that connects during the reset finds no display.
 with_display () {
   if command -v xvfb-run >/dev/null 2>&1 && command -v dbus-run-session >/dev/null 2>&1; then
-    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" "$@"
   else
     "$@"
   fi
