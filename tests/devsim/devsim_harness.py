@@ -28,7 +28,10 @@ class Tap:
         if cond:
             print("ok %d - %s" % (self.n, name))
         else:
-            self.failed += 1
+            # a TAP TODO ("name # TODO why") is an expected failure: shown,
+            # not counted
+            if "# TODO" not in name:
+                self.failed += 1
             print("not ok %d - %s" % (self.n, name))
             for line in str(detail).splitlines():
                 print("# " + line)
