@@ -396,7 +396,7 @@ do_hello (sa_agent *a, const sp_msg_request *r)
   memcpy (a->session.nonce, nonce, sizeof nonce);
 
   now = device_time (a, &has_clock);
-  answer_begin (a, &w, r, 11);
+  answer_begin (a, &w, r, a->l2cap_psm != 0 ? 12 : 11);
   sp_cbor_put_uint (&w, SP_MSG_HELLO_SERIAL);
   sp_cbor_put_text (&w, sn, sn_len);
   sp_cbor_put_uint (&w, SP_MSG_HELLO_MODEL);
@@ -409,7 +409,8 @@ do_hello (sa_agent *a, const sp_msg_request *r)
   sp_cbor_put_uint (&w, SP_MSG_PROTOCOL_VERSION);
   kv (&w, SP_MSG_HELLO_CAPABILITIES,
       (bulk_supported (a) ? SP_MSG_CAP_BULK | SP_MSG_CAP_BULK_QUIET : 0) |
-                                     (has_clock ? SP_MSG_CAP_CLOCK : 0));
+                                     (has_clock ? SP_MSG_CAP_CLOCK : 0) |
+                                     (a->l2cap_psm != 0 ? SP_MSG_CAP_L2CAP : 0));
   sp_cbor_put_uint (&w, SP_MSG_HELLO_NONCE);
   sp_cbor_put_bytes (&w, nonce, sizeof nonce);
   kv (&w, SP_MSG_HELLO_DEVICE_TIME, now);
@@ -417,6 +418,8 @@ do_hello (sa_agent *a, const sp_msg_request *r)
   sp_cbor_put_bool (&w, has_clock);
   kv (&w, SP_MSG_HELLO_MAX_MESSAGE, SA_MSG_MAX);
   kv (&w, SP_MSG_HELLO_REVOCATION_VERSION, st->revocation_version);
+  if (a->l2cap_psm != 0)
+    kv (&w, SP_MSG_HELLO_PSM, a->l2cap_psm);
   return answer_end (a, &w);
 }
 
@@ -1555,6 +1558,12 @@ sa_agent_handle (sa_agent *a, const uint8_t *req, size_t len, uint8_t *resp,
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
 /* ------------------------------------------------------------------ */
+
+void
+sa_agent_set_l2cap_psm (sa_agent *agent, uint16_t psm)
+{
+  agent->l2cap_psm = psm;
+}
 
 void
 sa_agent_tick (sa_agent *a)

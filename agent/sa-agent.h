@@ -162,6 +162,7 @@ typedef struct sa_agent {
   uint8_t cache_digest[SP_SHA256_LEN]; /* SHA-256 of the request answered */
   bool cached;
   bool bulk_told;                    /* a quiet BULK_DATA's gap was answered */
+  uint16_t l2cap_psm;                /* 0: no L2CAP channel offered (docs/ble.md) */
   /* The last answer, and scratch while a request is handled. */
   union {
     uint8_t bytes[SA_MSG_MAX];
@@ -192,6 +193,12 @@ size_t sa_agent_handle (sa_agent *agent, const uint8_t *req, size_t len,
  * valid until the next call on it. */
 size_t sa_agent_dispatch (sa_agent *agent, const uint8_t *req, size_t len,
                           const uint8_t **resp);
+
+/* A BLE transport that listens on an LE L2CAP connection-oriented channel
+ * says so (after sa_agent_boot): HELLO then has capability
+ * SP_MSG_CAP_L2CAP and the PSM under SP_MSG_HELLO_PSM (docs/ble.md). 0
+ * withdraws it. */
+void sa_agent_set_l2cap_psm (sa_agent *agent, uint16_t psm);
 
 /* Roll back a pending configuration whose commit deadline has passed. */
 void sa_agent_tick (sa_agent *agent);

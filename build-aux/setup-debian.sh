@@ -20,6 +20,8 @@ PACKAGES="
   xvfb xauth dbus at-spi2-core python3-pyatspi gir1.2-atspi-2.0 python3-dogtail
   imagemagick xdotool gnome-keyring
   flatpak-builder binutils
+  qemu-system-x86 busybox-static kmod cpio bluez-test-tools
+  libbluetooth-dev bluez python3-dbusmock python3-dbus python3-gi
 "
 
 missing=""

@@ -5,6 +5,8 @@
 
 #include <gudev/gudev.h>
 
+#include "signet-ble-monitor.h"
+#include "signet-ble-transport.h"
 #include "signet-device-monitor.h"
 #include "signet-serial-transport.h"
 
@@ -20,6 +22,11 @@ struct _SignetDiscoveredDevice {
   char *interface_name;
   char *manufacturer;
   char *product;
+  /* BLE */
+  gboolean ble;
+  char *address;
+  char *name;
+  gint rssi;
 };
 
 G_DEFINE_BOXED_TYPE (SignetDiscoveredDevice, signet_discovered_device,
@@ -47,6 +54,8 @@ signet_discovered_device_unref (SignetDiscoveredDevice *info)
   g_free (info->interface_name);
   g_free (info->manufacturer);
   g_free (info->product);
+  g_free (info->address);
+  g_free (info->name);
   g_free (info);
 }
 
@@ -55,7 +64,39 @@ signet_discovered_device_get_transport (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
-  return "usb";
+  return info->ble ? "ble" : "usb";
+}
+
+const char *
+signet_discovered_device_get_object_path (SignetDiscoveredDevice *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+
+  return info->ble ? info->device_node : NULL;
+}
+
+const char *
+signet_discovered_device_get_address (SignetDiscoveredDevice *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+
+  return info->address;
+}
+
+const char *
+signet_discovered_device_get_name (SignetDiscoveredDevice *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+
+  return info->name;
+}
+
+gint
+signet_discovered_device_get_rssi (SignetDiscoveredDevice *info)
+{
+  g_return_val_if_fail (info != NULL, G_MININT16);
+
+  return g_atomic_int_get (&info->rssi);
 }
 
 const char *
@@ -127,7 +168,41 @@ signet_discovered_device_create_transport (SignetDiscoveredDevice *info)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
+  if (info->ble)
+    return SIGNET_TRANSPORT (signet_ble_transport_new (info->device_node));
   return SIGNET_TRANSPORT (signet_serial_transport_new (info->device_node));
+}
+
+static char *clean_string (const char *value);
+
+SignetDiscoveredDevice *
+_signet_discovered_device_new_ble (const char *object_path,
+                                   const char *address,
+                                   const char *name,
+                                   gint        rssi)
+{
+  SignetDiscoveredDevice *info = g_new0 (SignetDiscoveredDevice, 1);
+
+  g_atomic_ref_count_init (&info->ref);
+  info->ble = TRUE;
+  info->device_node = g_strdup (object_path);
+  info->address = clean_string (address);
+  info->name = clean_string (name);
+  info->rssi = rssi;
+  return info;
+}
+
+/* The name is set once (the info is shared between threads by ref: only
+ * the RSSI, an int, changes afterwards). */
+void
+_signet_discovered_device_set_ble (SignetDiscoveredDevice *info,
+                                   const char             *name,
+                                   gint                    rssi)
+{
+  if (info->name == NULL && name != NULL)
+    info->name = clean_string (name);
+  if (rssi != G_MININT16)
+    g_atomic_int_set (&info->rssi, rssi);
 }
 
 /* ---- the monitor ---------------------------------------------------------- */
@@ -139,6 +214,9 @@ struct _SignetDeviceMonitor {
   GPtrArray *interface_names; /* (element-type utf8) */
   GUdevClient *client;      /* from start on */
   GHashTable *devices;      /* tty sysfs path -> SignetDiscoveredDevice */
+  gboolean ble_enabled;
+  GDBusConnection *ble_bus;
+  SignetBleMonitor *ble;    /* from start on, if enabled */
 };
 
 G_DEFINE_FINAL_TYPE (SignetDeviceMonitor, signet_device_monitor, G_TYPE_OBJECT)
@@ -147,8 +225,17 @@ enum {
   SIGNAL_DEVICE_ADDED,
   SIGNAL_DEVICE_REMOVED,
   SIGNAL_DEVICES_CHANGED,
+  SIGNAL_DEVICE_CHANGED,
   N_SIGNALS
 };
+
+enum {
+  PROP_0,
+  PROP_BLE_STATUS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static guint signals[N_SIGNALS];
 
@@ -391,6 +478,10 @@ signet_device_monitor_dispose (GObject *object)
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
   g_clear_object (&self->client);
+  if (self->ble != NULL)
+    g_signal_handlers_disconnect_by_data (self->ble, self);
+  g_clear_object (&self->ble);
+  g_clear_object (&self->ble_bus);
 
   G_OBJECT_CLASS (signet_device_monitor_parent_class)->dispose (object);
 }
@@ -408,12 +499,40 @@ signet_device_monitor_finalize (GObject *object)
 }
 
 static void
+signet_device_monitor_get_property (GObject    *object,
+                                    guint       prop_id,
+                                    GValue     *value,
+                                    GParamSpec *pspec)
+{
+  SignetDeviceMonitor *self = SIGNET_DEVICE_MONITOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_BLE_STATUS:
+      g_value_set_string (value, signet_device_monitor_get_ble_status (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 signet_device_monitor_class_init (SignetDeviceMonitorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = signet_device_monitor_dispose;
   object_class->finalize = signet_device_monitor_finalize;
+  object_class->get_property = signet_device_monitor_get_property;
+
+  properties[PROP_BLE_STATUS] =
+    g_param_spec_string ("ble-status", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  signals[SIGNAL_DEVICE_CHANGED] =
+    g_signal_new ("device-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  SIGNET_TYPE_DISCOVERED_DEVICE | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   signals[SIGNAL_DEVICE_ADDED] =
     g_signal_new ("device-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
@@ -437,6 +556,67 @@ signet_device_monitor_init (SignetDeviceMonitor *self)
                                          (GDestroyNotify) signet_discovered_device_unref);
   signet_device_monitor_add_usb_id (self, SIGNET_USB_VENDOR_ID, SIGNET_USB_PRODUCT_ID);
   signet_device_monitor_add_interface_name (self, SIGNET_USB_INTERFACE_NAME);
+  self->ble_enabled = TRUE;
+}
+
+/* ---- BLE (SignetBleMonitor) ----------------------------------------------- */
+
+static void
+on_ble_added (SignetBleMonitor *ble, SignetDiscoveredDevice *info, gpointer user_data)
+{
+  (void) ble;
+  g_signal_emit (user_data, signals[SIGNAL_DEVICE_ADDED], 0, info);
+}
+
+static void
+on_ble_removed (SignetBleMonitor *ble, SignetDiscoveredDevice *info, gpointer user_data)
+{
+  (void) ble;
+  g_signal_emit (user_data, signals[SIGNAL_DEVICE_REMOVED], 0, info);
+}
+
+static void
+on_ble_changed (SignetBleMonitor *ble, SignetDiscoveredDevice *info, gpointer user_data)
+{
+  (void) ble;
+  g_signal_emit (user_data, signals[SIGNAL_DEVICE_CHANGED], 0, info);
+}
+
+static void
+on_ble_list_changed (SignetBleMonitor *ble, gpointer user_data)
+{
+  (void) ble;
+  g_signal_emit (user_data, signals[SIGNAL_DEVICES_CHANGED], 0);
+}
+
+static void
+on_ble_status (GObject *ble, GParamSpec *pspec, gpointer user_data)
+{
+  (void) ble;
+  (void) pspec;
+  g_object_notify_by_pspec (user_data, properties[PROP_BLE_STATUS]);
+}
+
+void
+signet_device_monitor_set_ble (SignetDeviceMonitor *self,
+                               gboolean             enabled,
+                               GDBusConnection     *bus)
+{
+  g_return_if_fail (SIGNET_IS_DEVICE_MONITOR (self));
+  g_return_if_fail (self->client == NULL);
+
+  self->ble_enabled = enabled;
+  g_set_object (&self->ble_bus, bus);
+}
+
+const char *
+signet_device_monitor_get_ble_status (SignetDeviceMonitor *self)
+{
+  g_return_val_if_fail (SIGNET_IS_DEVICE_MONITOR (self), NULL);
+
+  if (self->ble == NULL)
+    return self->ble_enabled ? NULL : "Bluetooth discovery is off";
+  return signet_ble_monitor_get_status (self->ble);
 }
 
 /* ---- public API ----------------------------------------------------------- */
@@ -492,6 +672,16 @@ signet_device_monitor_start (SignetDeviceMonitor *self)
   g_signal_connect (self->client, "uevent", G_CALLBACK (on_uevent), self);
   if (sync_all (self))
     g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
+  if (self->ble_enabled)
+    {
+      self->ble = signet_ble_monitor_new (self->ble_bus);
+      g_signal_connect (self->ble, "device-added", G_CALLBACK (on_ble_added), self);
+      g_signal_connect (self->ble, "device-removed", G_CALLBACK (on_ble_removed), self);
+      g_signal_connect (self->ble, "device-changed", G_CALLBACK (on_ble_changed), self);
+      g_signal_connect (self->ble, "devices-changed", G_CALLBACK (on_ble_list_changed), self);
+      g_signal_connect (self->ble, "notify::status", G_CALLBACK (on_ble_status), self);
+      signet_ble_monitor_start (self->ble);
+    }
 }
 
 static int
@@ -517,6 +707,13 @@ signet_device_monitor_dup_devices (SignetDeviceMonitor *self)
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (out, signet_discovered_device_ref (value));
+  if (self->ble != NULL)
+    {
+      g_autoptr(GPtrArray) ble = signet_ble_monitor_dup_devices (self->ble);
+
+      for (guint i = 0; i < ble->len; i++)
+        g_ptr_array_add (out, signet_discovered_device_ref (ble->pdata[i]));
+    }
   g_ptr_array_sort (out, compare_by_node);
   return out;
 }

@@ -48,9 +48,10 @@ GType             signet_discovered_device_get_type           (void) G_GNUC_CONS
 SignetDiscoveredDevice *signet_discovered_device_ref                (SignetDiscoveredDevice *info);
 void              signet_discovered_device_unref              (SignetDiscoveredDevice *info);
 
-/* "usb" (the only transport discovered so far). */
+/* "usb" or "ble" (docs/ble.md). */
 const char       *signet_discovered_device_get_transport      (SignetDiscoveredDevice *info);
-/* The device node to open: "/dev/ttyACM0". */
+/* What to open: "/dev/ttyACM0" for USB; for BLE, BlueZ's Device1 object
+ * path ("/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF"). */
 const char       *signet_discovered_device_get_device_node    (SignetDiscoveredDevice *info);
 /* The tty's sysfs path: what identifies the device while it is plugged in. */
 const char       *signet_discovered_device_get_sysfs_path     (SignetDiscoveredDevice *info);
@@ -66,8 +67,18 @@ const char       *signet_discovered_device_get_interface_name (SignetDiscoveredD
 const char       *signet_discovered_device_get_manufacturer   (SignetDiscoveredDevice *info);
 const char       *signet_discovered_device_get_product        (SignetDiscoveredDevice *info);
 
-/* A transport for the device (a SignetSerialTransport on its node, not
- * opened yet). Returns: (transfer full) */
+/* BLE only (NULL / G_MININT16 for USB): the Device1 object path, the
+ * Bluetooth address, the advertised name (a hint, from the air), and the
+ * latest RSSI in dBm (it changes while discovery runs: "device-changed").
+ * Returns: (nullable) */
+const char       *signet_discovered_device_get_object_path    (SignetDiscoveredDevice *info);
+const char       *signet_discovered_device_get_address        (SignetDiscoveredDevice *info);
+const char       *signet_discovered_device_get_name           (SignetDiscoveredDevice *info);
+gint              signet_discovered_device_get_rssi           (SignetDiscoveredDevice *info);
+
+/* A transport for the device (not opened yet): a SignetSerialTransport
+ * on its node, or a SignetBleTransport on its Device1 object.
+ * Returns: (transfer full) */
 SignetTransport  *signet_discovered_device_create_transport   (SignetDiscoveredDevice *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDiscoveredDevice, signet_discovered_device_unref)
@@ -84,8 +95,12 @@ G_DECLARE_FINAL_TYPE (SignetDeviceMonitor, signet_device_monitor, SIGNET, DEVICE
  *                    there at start)
  *  "device-removed"  (SignetDiscoveredDevice *info): it went away (the info is
  *                    the one "device-added" gave)
+ *  "device-changed"  (SignetDiscoveredDevice *info): a BLE device's RSSI or
+ *                    name changed (the same info, updated)
  *  "devices-changed" (): after one or more of the above, once per change
  *                    of the list
+ * Property "ble-status" (string, nullable): NULL while BLE discovery runs,
+ * else why not (BlueZ not running, no adapter, discovery refused).
  */
 
 /* A monitor with the default VID:PID and interface name. It looks at
@@ -105,7 +120,15 @@ void                 signet_device_monitor_add_interface_name (SignetDeviceMonit
  * on. Connect to the signals first. Calling it again does nothing. */
 void                 signet_device_monitor_start              (SignetDeviceMonitor *self);
 
-/* The devices present, sorted by device node.
+/* Also discover BLE devices through BlueZ (the default: TRUE); set before
+ * start. The bus is the system bus, or bus (nullable) if given. */
+void                 signet_device_monitor_set_ble            (SignetDeviceMonitor *self,
+                                                               gboolean             enabled,
+                                                               GDBusConnection     *bus);
+/* Returns: (nullable) */
+const char          *signet_device_monitor_get_ble_status     (SignetDeviceMonitor *self);
+
+/* The devices present (USB and BLE), sorted by device node.
  * Returns: (transfer full) (element-type SignetDiscoveredDevice): free with
  * g_ptr_array_unref () */
 GPtrArray           *signet_device_monitor_dup_devices        (SignetDeviceMonitor *self);

@@ -367,7 +367,9 @@ cmd_run (int    argc,
   g_autofree char *crash_at = NULL;
   g_autofree char *fault_dir = NULL;
   g_auto(GStrv) health_fail = NULL;
-  gboolean pty = FALSE;
+  g_autofree char *adapter = NULL;
+  gboolean pty = FALSE, ble = FALSE, l2cap = FALSE;
+  gint64 psm = 0;
   gboolean no_clock = FALSE;
   gboolean flash_and = FALSE;
   double drop = 0, corrupt = 0, duplicate = 0;
@@ -376,6 +378,13 @@ cmd_run (int    argc,
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &state, "The device's state file", "FILE" },
     { "pty", 0, 0, G_OPTION_ARG_NONE, &pty, "Serve on a new pseudo-terminal", NULL },
     { "link-name", 0, 0, G_OPTION_ARG_FILENAME, &link_name, "Symlink to the pty", "PATH" },
+    { "ble", 0, 0, G_OPTION_ARG_NONE, &ble,
+      "Be a BLE GATT peripheral through BlueZ (docs/ble.md)", NULL },
+    { "adapter", 0, 0, G_OPTION_ARG_STRING, &adapter, "--ble: the adapter (default hci0)", "hciN" },
+    { "l2cap", 0, 0, G_OPTION_ARG_NONE, &l2cap,
+      "--ble: also offer an LE L2CAP channel (its PSM in HELLO)", NULL },
+    { "psm", 0, 0, G_OPTION_ARG_INT64, &psm,
+      "--l2cap: listen on this PSM (default: a dynamic one, 0x80..0xFF)", "N" },
     { "json-status", 0, 0, G_OPTION_ARG_FILENAME, &json_status,
       "JSON lines of events and state", "FD|FILE" },
     { "model-file", 0, 0, G_OPTION_ARG_FILENAME, &model_file,
@@ -411,21 +420,33 @@ cmd_run (int    argc,
   g_option_context_set_description (ctx,
     "Prints \"pty PATH\" as the first line of stdout, then serves the agent on\n"
     "that pseudo-terminal until SIGTERM or SIGINT. The pty is the lowest interface\n"
-    "the product uses for USB serial: the tool's own tty code path runs unchanged.\n\n"
+    "the product uses for USB serial: the tool's own tty code path runs unchanged.\n"
+    "With --ble, registers with BlueZ as a GATT peripheral instead and prints\n"
+    "\"ble ADAPTER SERIAL\" once registered; the fault rates apply to segments.\n\n"
     "Fault points of the agent (--crash-at):\n" DEVSIM_FAULT_POINTS_HELP "\n\n" EXIT_HELP);
   g_set_prgname ("signet-devsim run");
   if (!parse (ctx, entries, &argc, &argv))
     return DEVSIM_EXIT_USAGE;
   if (state == NULL)
     return usage_error (ctx, "run needs --state");
-  if (!pty)
-    return usage_error (ctx, "run needs --pty (the only transport so far)");
+  if (pty == ble)
+    return usage_error (ctx, "run needs --pty or --ble");
+  if (!ble && (adapter != NULL || l2cap || psm != 0))
+    return usage_error (ctx, "--adapter, --l2cap and --psm go with --ble");
+  if (psm != 0 && (!l2cap || psm < 0x80 || psm > 0xff))
+    return usage_error (ctx, "--psm goes with --l2cap and is an LE dynamic PSM, 128..255");
+  if (ble && (link_name != NULL || delay_ms != 0))
+    return usage_error (ctx, "--link-name and --delay-ms go with --pty");
   if (delay_ms < 0 || delay_ms > 60000 || crash_after < 0 || slow_us < 0 || slow_us > 1000000
       || seed < -1)
     return usage_error (ctx, "--delay-ms 0..60000, --slow-flash-us 0..1000000, "
                         "--crash-after-writes and --seed at least 0");
 
   opts.state_path = state;
+  opts.ble = ble;
+  opts.adapter = adapter;
+  opts.l2cap = l2cap;
+  opts.psm = (guint16) psm;
   opts.model_file = model_file;
   opts.link_name = link_name;
   opts.json_status = json_status;
@@ -610,6 +631,7 @@ static const char main_help[] =
   "              (--trust-file FILE | --trust-url URL --trust-ca CERT.pem)\n"
   "              [--clock-floor T] [--json]\n"
   "  run         serve a device on a pty: --state FILE --pty [--link-name PATH]\n"
+  "              or over BLE through BlueZ: --state FILE --ble [--adapter hciN] [--l2cap]\n"
   "              [--json-status FD|FILE] [fault options]\n"
   "  status      what a device holds: --state FILE [--json]\n"
   "\n"

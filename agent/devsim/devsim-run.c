@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "devsim-agent.h"
+#include "devsim-ble.h"
 #include "devsim-error.h"
 #include "devsim-flash.h"
 #include "devsim-model.h"
@@ -49,7 +50,9 @@ typedef struct {
   DevsimFrameSplitter out_split;
 
   int master;
-  char *slave_path;
+  char *slave_path;              /* --ble: "ble:hciN" */
+  DevsimBle *ble;
+  GError *ble_error;             /* a run-time failure of the BLE face */
   gboolean hung_up;
   guint read_watch;
   guint write_watch;
@@ -463,6 +466,87 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- BLE (devsim-ble.h) ------------------------------------------------------- */
+
+static void
+on_ble_message (const guint8 *msg,
+                gsize         len,
+                guint         channel,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  const uint8_t *resp = NULL;
+  size_t n = sa_agent_dispatch (&run->agent->agent, msg, len, &resp);
+
+  if (n > 0)
+    devsim_ble_send (run->ble, channel, resp, n);
+  check_status (run);
+}
+
+static void
+on_ble_event (const char *event,
+              const char *detail,
+              gpointer    user_data)
+{
+  Run *run = user_data;
+  JsonBuilder *b;
+
+  if (g_str_equal (event, "fault"))
+    {
+      const char *colon = strchr (detail, ':');
+      g_autofree char *dir = g_strndup (detail, colon != NULL ? (gsize) (colon - detail) : 0);
+
+      b = event_begin ("fault");
+      json_builder_set_member_name (b, "dir");
+      json_builder_add_string_value (b, dir);
+      json_builder_set_member_name (b, "action");
+      json_builder_add_string_value (b, colon != NULL ? colon + 1 : detail);
+      event_end (run, b);
+      return;
+    }
+  b = event_begin (event);
+  if (detail != NULL)
+    {
+      json_builder_set_member_name (b, "detail");
+      json_builder_add_string_value (b, detail);
+    }
+  event_end (run, b);
+  if (g_str_equal (event, "registered"))
+    {
+      /* The first line of stdout, as "pty PATH" for --pty: scripts wait
+       * for it. Again after BlueZ came back. */
+      printf ("ble %s %s\n", devsim_ble_get_adapter (run->ble), run->identity->serial);
+      fflush (stdout);
+    }
+  else if (g_str_equal (event, "error") && run->ble_error == NULL)
+    {
+      g_set_error (&run->ble_error, DEVSIM_ERROR, DEVSIM_ERROR_FAILED, "%s", detail);
+      g_main_loop_quit (run->loop);
+    }
+}
+
+static gboolean
+open_ble (Run     *run,
+          GError **error)
+{
+  DevsimBleOptions o = { 0 };
+
+  o.adapter = run->opts->adapter;
+  o.local_name = run->identity->serial;
+  o.l2cap = run->opts->l2cap;
+  o.psm = run->opts->psm;
+  o.faults = run->faults;
+  o.faults_in = run->opts->faults_in;
+  o.faults_out = run->opts->faults_out;
+  run->ble = devsim_ble_new (&o, on_ble_message, on_ble_event, run);
+  if (!devsim_ble_start (run->ble, error))
+    return FALSE;
+  run->slave_path = g_strdup_printf ("ble:%s", devsim_ble_get_adapter (run->ble));
+  if (devsim_ble_get_psm (run->ble) != 0)
+    sa_agent_set_l2cap_psm (&run->agent->agent, devsim_ble_get_psm (run->ble));
+  return TRUE;
+}
+
 /* ---- set-up ------------------------------------------------------------------ */
 
 char *
@@ -629,7 +713,7 @@ start (Run     *run,
     }
   sa_link_init (&run->agent->link, &run->agent->agent, agent_write, run);
 
-  return open_pty (run, error);
+  return o->ble ? open_ble (run, error) : open_pty (run, error);
 }
 
 static void
@@ -640,11 +724,13 @@ run_clear (Run *run)
   g_clear_handle_id (&run->hangup_timer, g_source_remove);
   g_clear_handle_id (&run->tick_timer, g_source_remove);
   clear_delayed (run);
+  g_clear_pointer (&run->ble, devsim_ble_free);
+  g_clear_error (&run->ble_error);
   if (run->master >= 0)
     close (run->master);
   if (run->status_fd_owned)
     close (run->status_fd);
-  if (run->opts->link_name != NULL && run->slave_path != NULL)
+  if (run->opts->link_name != NULL && run->slave_path != NULL && run->ble == NULL)
     {
       g_autofree char *target = g_file_read_link (run->opts->link_name, NULL);
 
@@ -695,9 +781,17 @@ devsim_run (const DevsimRunOptions  *opts,
   if (run.faults == NULL || !start (&run, error))
     goto out;
 
+  run.loop = g_main_loop_new (NULL, FALSE);
   b = event_begin ("ready");
   json_builder_set_member_name (b, "pty");
   json_builder_add_string_value (b, run.slave_path);
+  if (run.ble != NULL)
+    {
+      json_builder_set_member_name (b, "adapter");
+      json_builder_add_string_value (b, devsim_ble_get_adapter (run.ble));
+      json_builder_set_member_name (b, "psm");
+      json_builder_add_int_value (b, devsim_ble_get_psm (run.ble));
+    }
   json_builder_set_member_name (b, "pid");
   json_builder_add_int_value (b, getpid ());
   json_builder_set_member_name (b, "seed");
@@ -706,8 +800,8 @@ devsim_run (const DevsimRunOptions  *opts,
   event_end (&run, b);
   check_status (&run);
 
-  run.loop = g_main_loop_new (NULL, FALSE);
-  run.read_watch = g_unix_fd_add (run.master, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, &run);
+  if (run.master >= 0)
+    run.read_watch = g_unix_fd_add (run.master, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, &run);
   run.tick_timer = g_timeout_add (DEVSIM_RUN_TICK_MS, on_tick, &run);
   sig_term = g_unix_signal_add (SIGTERM, on_signal, &run);
   sig_int = g_unix_signal_add (SIGINT, on_signal, &run);
@@ -715,8 +809,11 @@ devsim_run (const DevsimRunOptions  *opts,
   /* The first line of stdout names the pty: scripts wait for it, and
    * then find "ready" and the first "status" in --json-status. From here
    * on, SIGTERM and SIGINT end the run cleanly. */
-  printf ("pty %s\n", run.slave_path);
-  fflush (stdout);
+  if (run.ble == NULL)
+    {
+      printf ("pty %s\n", run.slave_path);
+      fflush (stdout);
+    }
 
   g_main_loop_run (run.loop);
   g_source_remove (sig_term);
@@ -728,7 +825,10 @@ devsim_run (const DevsimRunOptions  *opts,
   json_builder_add_int_value (b, (gint64) run.frames_dropped_out);
   event_end (&run, b);
   g_unlink (run.live_path);
-  ok = TRUE;
+  if (run.ble_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&run.ble_error));
+  else
+    ok = TRUE;
 
 out:
   run_clear (&run);

@@ -61,6 +61,10 @@ G_BEGIN_DECLS
 
 typedef struct {
   const char *state_path;
+  gboolean ble;                    /* a GATT peripheral through BlueZ instead of a pty */
+  const char *adapter;             /* --ble: nullable, "hci0" */
+  gboolean l2cap;                  /* --ble: also an L2CAP channel */
+  guint16 psm;                     /* ... on this PSM (0: dynamic) */
   const char *model_file;          /* nullable: the state file's ROM */
   const char *link_name;           /* nullable: a symlink to the pty */
   const char *json_status;         /* nullable: a file descriptor number or a file */
