@@ -128,7 +128,13 @@ test_verdict (gconstpointer data)
       {
         GtkWidget *view = find_list_view (page);
         GtkSelectionModel *sel = gtk_list_view_get_model (GTK_LIST_VIEW (view));
+        gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
+        /* the record may not be indexed yet when the verdict comes: the
+         * page selects it once it is */
+        while (!gtk_selection_model_is_selected (sel, (guint) index) &&
+               g_get_monotonic_time () < deadline)
+          g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
         g_assert_true (gtk_selection_model_is_selected (sel, (guint) index));
       }
     }

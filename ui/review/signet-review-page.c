@@ -26,6 +26,7 @@ struct _SignetReviewPage {
   SignetSession *session;
   SignetReviewLogModel *model;
   GtkSingleSelection *selection;
+  gint64 pending_show;          /* Show Record asked for a record not indexed yet, or -1 */
   SignetServiceLog *service_log;          /* nullable: the log is a file */
   SignetEventLogChainResult *chain;       /* nullable: still checking */
   GCancellable *log_cancellable;          /* fetch and chain check of the open log */
@@ -66,6 +67,8 @@ struct _SignetReviewPage {
 };
 
 G_DEFINE_FINAL_TYPE (SignetReviewPage, signet_review_page, ADW_TYPE_BIN)
+
+static void show_record_when_indexed (SignetReviewPage *self);
 
 enum {
   PROP_0,
@@ -306,6 +309,7 @@ update_status (SignetReviewPage *self)
   g_autofree char *n = NULL, *text = NULL;
   const GError *error;
 
+  show_record_when_indexed (self);
   if (self->model == NULL)
     {
       gtk_label_set_text (self->status_label, "");
@@ -639,6 +643,7 @@ show_model (SignetReviewPage     *self,
     g_signal_handlers_disconnect_by_data (self->model, self);
   g_clear_object (&self->model);
   self->model = model;
+  self->pending_show = -1;
   self->open_time = g_get_monotonic_time ();
   self->indexed_time = 0;
   g_free (self->title);
@@ -1159,6 +1164,30 @@ action_print (GtkWidget  *widget,
                             gtk_label_get_text (self->verdict_label), NULL);
 }
 
+/* Select the record at index once it is indexed: the verdict (a parallel
+ * chain check) can come before the model has reached that record. */
+static void
+show_record_when_indexed (SignetReviewPage *self)
+{
+  gint64 index = self->pending_show;
+  guint n;
+
+  if (self->model == NULL || index < 0)
+    return;
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  if ((gint64) n <= index && signet_review_log_model_get_loading (self->model))
+    return;   /* again at the next notify::n-items or notify::loading */
+  self->pending_show = -1;
+  if (n == 0)
+    return;
+  /* A cut record is one past the last whole one. */
+  index = MIN (index, (gint64) n - 1);
+  gtk_single_selection_set_selected (self->selection, (guint) index);
+  gtk_widget_activate_action (GTK_WIDGET (self->timeline_view), "list.scroll-to-item", "u",
+                              (guint) index);
+  gtk_widget_grab_focus (GTK_WIDGET (self->timeline_view));
+}
+
 static void
 action_show_record (GtkWidget  *widget,
                     const char *action_name,
@@ -1166,20 +1195,12 @@ action_show_record (GtkWidget  *widget,
 {
   SignetReviewPage *self = SIGNET_REVIEW_PAGE (widget);
   gint64 index = bad_index (self);
-  guint n;
 
   if (self->model == NULL || index < 0)
     return;
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
-  if (n == 0)
-    return;
-  /* A cut record is one past the last whole one. */
-  index = MIN (index, (gint64) n - 1);
   adw_view_stack_set_visible_child_name (self->view_stack, "timeline");
-  gtk_single_selection_set_selected (self->selection, (guint) index);
-  gtk_widget_activate_action (GTK_WIDGET (self->timeline_view), "list.scroll-to-item", "u",
-                              (guint) index);
-  gtk_widget_grab_focus (GTK_WIDGET (self->timeline_view));
+  self->pending_show = index;
+  show_record_when_indexed (self);
 }
 
 /* ---- GObject -------------------------------------------------------------- */
@@ -1329,6 +1350,7 @@ signet_review_page_init (SignetReviewPage *self)
     }
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->pending_show = -1;
   self->log_cancellable = g_cancellable_new ();
 
   factory = gtk_signal_list_item_factory_new ();
