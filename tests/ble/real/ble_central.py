@@ -9,6 +9,7 @@ Device speaks the protocol over it unchanged.
 The central makes blocking D-Bus calls: it serves no objects, so
 bluetoothd never calls it back."""
 
+import errno
 import os
 import select
 import socket
@@ -339,15 +340,32 @@ class L2capLink:
         import ctypes.util
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         BDADDR_LE_PUBLIC, BDADDR_LE_RANDOM = 1, 2
-        b = bytes(int(x, 16) for x in reversed(address.split(":")))
-        sa = struct.pack("<HH6sHB", socket.AF_BLUETOOTH, psm, b, 0,
+        def bdaddr(text):
+            return bytes(int(x, 16) for x in reversed(text.split(":")))
+
+        sa = struct.pack("<HH6sHB", socket.AF_BLUETOOTH, psm, bdaddr(address), 0,
                          BDADDR_LE_PUBLIC if addr_type == "public" else BDADDR_LE_RANDOM)
+        # Bound to our controller's LE address first: an unbound socket is
+        # BR/EDR, and the kernel refuses BT_RCVMTU (EINVAL) on one that is not LE.
+        local = struct.pack("<HH6sHB", socket.AF_BLUETOOTH, 0,
+                            bdaddr(os.environ.get("SIGNET_CENTRAL_ADDR", "00:00:00:00:00:00")),
+                            0, BDADDR_LE_PUBLIC)
+        if libc.bind(self.sock.fileno(), local, len(local)) != 0:
+            e = ctypes.get_errno()
+            raise BleError("L2CAP bind: %s" % os.strerror(e))
         SOL_BLUETOOTH, BT_RCVMTU = 274, 13
         self.sock.setsockopt(SOL_BLUETOOTH, BT_RCVMTU, struct.pack("<H", 2052))
+        # non-blocking connect (Python's timeout mode), then wait for it
         self.sock.settimeout(20)
         if libc.connect(self.sock.fileno(), sa, len(sa)) != 0:
             e = ctypes.get_errno()
-            raise BleError("L2CAP connect to %s PSM 0x%x: %s" % (address, psm, os.strerror(e)))
+            if e == errno.EINPROGRESS:
+                _, writable, _ = select.select([], [self.sock], [], 20)
+                e = (self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if writable
+                     else errno.ETIMEDOUT)
+            if e != 0:
+                raise BleError("L2CAP connect to %s PSM 0x%x: %s"
+                               % (address, psm, os.strerror(e)))
         self.pending = []
 
     def close(self):

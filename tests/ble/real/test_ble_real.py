@@ -167,11 +167,8 @@ def main():
                 t.ok(pw[0] > 0 and sw[0] > 0, "benchmark at ATT MTU %d" % cap)
             link.seg.mtu = link.seg_mtu
 
-        # L2CAP: the PSM from HELLO, one message per SDU. A TAP TODO: the
-        # test's own Python client gets EINVAL from connect() (its
-        # sockaddr_l2 / BT_RCVMTU set-up), while devsim listens; an expected
-        # failure until that client is fixed (then drop the directive).
-        l2_name = "ATTEST over the L2CAP channel (PSM from HELLO) # TODO the test's L2CAP client"
+        # L2CAP: the PSM from HELLO, one message per SDU.
+        l2_name = "ATTEST over the L2CAP channel (PSM from HELLO)"
         try:
             l2 = bc.L2capLink(address, hello.get(14, psm), addr_type)
             ldev = LinkDevice(l2)
