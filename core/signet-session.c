@@ -46,7 +46,6 @@ struct _SignetSession {
                                       * session is at its maximum */
   guint timer;                       /* refresh or expiry */
   guint retry_delay;                 /* s; 0 after a success */
-  gboolean refreshing;
 };
 
 enum {
@@ -146,7 +145,6 @@ drop_sign_in (SignetSession *self)
   self->last_expires_at = 0;
   self->capped = FALSE;
   self->retry_delay = 0;
-  self->refreshing = FALSE;
 }
 
 static void
@@ -406,6 +404,46 @@ check_signed_in (SignetSession  *self,
   return FALSE;
 }
 
+/* A task for a call that needs the current sign-in: NULL (the error
+ * returned through the task) unless signed in; its task data is the
+ * service session it began with (see same_sign_in). */
+static GTask *
+signed_in_task_new (SignetSession       *self,
+                    gpointer             source_tag,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, source_tag);
+  if (!check_signed_in (self, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return NULL;
+    }
+  g_task_set_task_data (task, signet_service_session_ref (self->service),
+                        (GDestroyNotify) signet_service_session_unref);
+  return task;
+}
+
+/* TRUE if the sign-in the task began with is still the current one;
+ * otherwise (signed out, and maybe in again, meanwhile) the task returns
+ * NOT_SIGNED_IN. */
+static gboolean
+same_sign_in (GTask *task)
+{
+  SignetSession *self = g_task_get_source_object (task);
+
+  if (g_task_get_task_data (task) == self->service)
+    return TRUE;
+  g_task_return_new_error (task, SIGNET_SESSION_ERROR, SIGNET_SESSION_ERROR_NOT_SIGNED_IN,
+                           _("Not signed in."));
+  return FALSE;
+}
+
 static void
 refreshed (GObject      *source,
            GAsyncResult *result,
@@ -413,22 +451,15 @@ refreshed (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SignetSession *self = g_task_get_source_object (task);
-  SignetServiceSession *service = g_task_get_task_data (task);
   GError *error = NULL;
 
-  self->refreshing = FALSE;
   if (!signet_service_client_refresh_finish (self->client, result, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  if (service != self->service)
-    {
-      /* signed out (and maybe in again) meanwhile */
-      g_task_return_new_error (task, SIGNET_SESSION_ERROR, SIGNET_SESSION_ERROR_NOT_SIGNED_IN,
-                               _("Not signed in."));
-      return;
-    }
+  if (!same_sign_in (task))
+    return;
   note_new_token (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_EXPIRES_AT]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SCOPE]);
@@ -445,19 +476,12 @@ signet_session_refresh_async (SignetSession       *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
 
   g_return_if_fail (SIGNET_IS_SESSION (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, signet_session_refresh_async);
-  if (!check_signed_in (self, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_set_task_data (task, signet_service_session_ref (self->service),
-                        (GDestroyNotify) signet_service_session_unref);
-  self->refreshing = TRUE;
+  task = signed_in_task_new (self, signet_session_refresh_async, cancellable, callback,
+                             user_data);
+  if (task == NULL)
+    return;
   signet_service_client_refresh_async (self->client, self->service, cancellable, refreshed,
                                        g_steal_pointer (&task));
 }
@@ -485,12 +509,8 @@ stepped_up (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  if (self->service != g_task_get_task_data (task))
-    {
-      g_task_return_new_error (task, SIGNET_SESSION_ERROR, SIGNET_SESSION_ERROR_NOT_SIGNED_IN,
-                               _("Not signed in."));
-      return;
-    }
+  if (!same_sign_in (task))
+    return;
   note_new_token (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_EXPIRES_AT]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AUTH_TIME]);
@@ -507,19 +527,13 @@ signet_session_step_up_async (SignetSession       *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
 
   g_return_if_fail (SIGNET_IS_SESSION (self));
   g_return_if_fail (otp != NULL);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, signet_session_step_up_async);
-  if (!check_signed_in (self, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_set_task_data (task, signet_service_session_ref (self->service),
-                        (GDestroyNotify) signet_service_session_unref);
+  task = signed_in_task_new (self, signet_session_step_up_async, cancellable, callback,
+                             user_data);
+  if (task == NULL)
+    return;
   signet_service_client_step_up_async (self->client, self->service, otp, cancellable, stepped_up,
                                        g_steal_pointer (&task));
 }
@@ -549,11 +563,9 @@ trust_updated (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  if (self->service != g_task_get_task_data (task))
+  if (!same_sign_in (task))
     {
       signet_service_trust_free (trust);
-      g_task_return_new_error (task, SIGNET_SESSION_ERROR, SIGNET_SESSION_ERROR_NOT_SIGNED_IN,
-                               _("Not signed in."));
       return;
     }
   g_clear_pointer (&self->trust, signet_service_trust_free);
@@ -568,18 +580,12 @@ signet_session_update_trust_async (SignetSession       *self,
                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
 
   g_return_if_fail (SIGNET_IS_SESSION (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, signet_session_update_trust_async);
-  if (!check_signed_in (self, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_set_task_data (task, signet_service_session_ref (self->service),
-                        (GDestroyNotify) signet_service_session_unref);
+  task = signed_in_task_new (self, signet_session_update_trust_async, cancellable, callback,
+                             user_data);
+  if (task == NULL)
+    return;
   signet_service_client_trust_async (self->client, cancellable, trust_updated,
                                      g_steal_pointer (&task));
 }
@@ -615,18 +621,14 @@ signet_session_upload_logs_async (SignetSession       *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
+  GTask *task;
 
   g_return_if_fail (SIGNET_IS_SESSION (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, signet_session_upload_logs_async);
-  if (!check_signed_in (self, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  signet_log_uploader_flush_async (self->uploader, cancellable, uploaded, g_steal_pointer (&task));
+  task = signed_in_task_new (self, signet_session_upload_logs_async, cancellable, callback,
+                             user_data);
+  if (task == NULL)
+    return;
+  signet_log_uploader_flush_async (self->uploader, cancellable, uploaded, task);
 }
 
 gboolean
