@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <glib/gstdio.h>
 
@@ -131,6 +132,14 @@ fixture_rm_rf (const char *path)
   g_rmdir (path);
 }
 
+/* A test that aborts must not leave its signetd and simulators behind
+ * (they would hold ports and CPU for the next runs): they die with it. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Spawn argv, read its first stdout line and match pattern against it;
  * the first group in *out_match. */
 static GSubprocess *
@@ -152,6 +161,7 @@ spawn_until (const char         *stderr_path,
    * client hangs up early (a cancelled call), which must not kill signetd */
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   p = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
