@@ -214,7 +214,7 @@ main (int   argc,
     }
   fixture_setup (&f, NULL, NULL);
   fixture_device_start_full (&f, &d, "bench", "acme-gw1", "GW1-BENCH", provision, NULL);
-  signet_serial_transport_set_receive_timeout (d.transport, 30000);
+  fixture_device_set_receive_timeout (&d, 30000);
   fixture_device_open (&d);
   /* warm-up: page cache of the state file, code paths */
   run_raw (IMAGE_SIZE);

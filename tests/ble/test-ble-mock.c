@@ -411,7 +411,7 @@ ble_start (Fixture *f, BleDevice *b, const char *name, const char *serial, guint
   fixture_device_start (f, &b->dev, name, "acme-gw1", serial, NULL);
   /* The pty is the template's now: the serial transport lets it go. */
   g_clear_object (&b->dev.session);
-  signet_transport_close (SIGNET_TRANSPORT (b->dev.transport));
+  signet_transport_close (b->dev.transport);
   g_clear_object (&b->dev.transport);
   b->path = mock_add_device (&b->mock, address, b->dev.pty, mtu, acquire);
   ble_open (f, b, acquire);

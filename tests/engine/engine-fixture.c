@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "signet-ble-monitor.h"
 #include "signet-secret.h"
 #include "signet-totp.h"
 
@@ -44,6 +45,12 @@ fixture_parse_args (int    argc,
 const char *fixture_signetd (void) { return signetd_path; }
 const char *fixture_devsim (void) { return devsim_path; }
 const char *fixture_models_dir (void) { return models_dir; }
+
+gboolean
+fixture_transport_is_ble (void)
+{
+  return g_strcmp0 (g_getenv ("SIGNET_TEST_TRANSPORT"), "ble") == 0;
+}
 
 /* ---- programs ------------------------------------------------------------ */
 
@@ -448,19 +455,18 @@ fixture_device_renew_session (Fixture       *f,
                               FixtureDevice *d)
 {
   g_clear_object (&d->session);
-  d->session = signet_device_session_new (SIGNET_TRANSPORT (d->transport), f->client, f->session,
+  d->session = signet_device_session_new (d->transport, f->client, f->session,
                                           f->trust, f->log);
 }
 
+/* Waits for the devsim's first stdout line; the transport is not open. */
 static void
-device_run (Fixture            *f,
-            FixtureDevice      *d,
-            const char * const *extra_run_args)
+device_spawn_serial (Fixture            *f,
+                     FixtureDevice      *d,
+                     const char * const *extra_run_args)
 {
   g_autofree char *errpath = g_strdup_printf ("%s/%s.stderr", f->tmp, d->name);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
 
   g_ptr_array_add (argv, (char *) devsim_path);
   g_ptr_array_add (argv, (char *) "run");
@@ -475,12 +481,238 @@ device_run (Fixture            *f,
   g_clear_pointer (&d->pty, g_free);
   d->proc = spawn_until (errpath, "^pty (/dev/\\S+)$", &d->pty,
                          (const char * const *) argv->pdata);
-  d->transport = signet_serial_transport_new (d->pty);
-  FIXTURE_AWAIT (signet_transport_open_async (SIGNET_TRANSPORT (d->transport), NULL,
-                                              fixture_got_result, &res), res);
-  g_assert_true (signet_transport_open_finish (SIGNET_TRANSPORT (d->transport), res, &error));
+  d->transport = SIGNET_TRANSPORT (signet_serial_transport_new (d->pty));
+}
+
+/* ---- BLE (SIGNET_TEST_TRANSPORT=ble) ---------------------------------------- */
+
+/* The peripheral controllers in use (of SIGNET_PERIPHERAL_HCIS). */
+static GHashTable *ble_adapters_busy;
+/* One discovery for the whole test program, as the app has one. */
+static SignetBleMonitor *ble_monitor;
+
+static char *
+ble_take_adapter (void)
+{
+  g_auto(GStrv) all = g_strsplit (g_getenv ("SIGNET_PERIPHERAL_HCIS") != NULL
+                                  ? g_getenv ("SIGNET_PERIPHERAL_HCIS") : "hci0", " ", -1);
+
+  if (ble_adapters_busy == NULL)
+    ble_adapters_busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; all[i] != NULL; i++)
+    if (*all[i] != '\0' && !g_hash_table_contains (ble_adapters_busy, all[i]))
+      {
+        g_hash_table_add (ble_adapters_busy, g_strdup (all[i]));
+        return g_strdup (all[i]);
+      }
+  g_error ("every peripheral controller (SIGNET_PERIPHERAL_HCIS=%s) runs a device already",
+           g_getenv ("SIGNET_PERIPHERAL_HCIS"));
+  return NULL;
+}
+
+static void
+ble_release_adapter (char **adapter)
+{
+  if (*adapter != NULL && ble_adapters_busy != NULL)
+    g_hash_table_remove (ble_adapters_busy, *adapter);
+  g_clear_pointer (adapter, g_free);
+}
+
+/* The tool's controller for the peripheral controller hci: the one at
+ * the same place in SIGNET_CENTRAL_HCIS (btvirt carries data on one LE
+ * connection per controller only), else SIGNET_CENTRAL_HCI. */
+static char *
+ble_central_for (const char *hci)
+{
+  g_auto(GStrv) peripherals = g_strsplit (g_getenv ("SIGNET_PERIPHERAL_HCIS") != NULL
+                                          ? g_getenv ("SIGNET_PERIPHERAL_HCIS") : "", " ", -1);
+  g_auto(GStrv) centrals = g_strsplit (g_getenv ("SIGNET_CENTRAL_HCIS") != NULL
+                                       ? g_getenv ("SIGNET_CENTRAL_HCIS") : "", " ", -1);
+
+  for (guint i = 0; peripherals[i] != NULL && centrals[i] != NULL; i++)
+    if (g_str_equal (peripherals[i], hci) && *centrals[i] != '\0')
+      return g_strdup (centrals[i]);
+  return g_strdup (g_getenv ("SIGNET_CENTRAL_HCI") != NULL ? g_getenv ("SIGNET_CENTRAL_HCI")
+                   : "hci1");
+}
+
+/* The Device1 path of the peripheral controller hci as its central
+ * controller sees it: /org/bluez/CENTRAL/dev_AA_BB_CC_DD_EE_FF. */
+static char *
+ble_device_path (const char *hci)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+  g_autofree char *adapter_path = g_strconcat ("/org/bluez/", hci, NULL);
+  g_autoptr(GVariant) v = NULL;
+  g_autoptr(GVariant) addr = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dev = NULL;
+  g_autofree char *central = ble_central_for (hci);
+
+  g_assert_nonnull (bus);
+  v = g_dbus_connection_call_sync (bus, "org.bluez", adapter_path,
+                                   "org.freedesktop.DBus.Properties", "Get",
+                                   g_variant_new ("(ss)", "org.bluez.Adapter1", "Address"),
+                                   G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
+                                   &error);
+  g_assert_no_error (error);
+  g_variant_get (v, "(v)", &addr);
+  dev = g_strdup (g_variant_get_string (addr, NULL));
+  g_strdelimit (dev, ":", '_');
+  return g_strdup_printf ("/org/bluez/%s/dev_%s", central, dev);
+}
+
+static SignetDiscoveredDevice *
+ble_monitor_find (const char *path)
+{
+  g_autoptr(GPtrArray) all = signet_ble_monitor_dup_devices (ble_monitor);
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      SignetDiscoveredDevice *info = g_ptr_array_index (all, i);
+
+      if (g_strcmp0 (signet_discovered_device_get_object_path (info), path) == 0)
+        return signet_discovered_device_ref (info);
+    }
+  return NULL;
+}
+
+/* Waits until discovery (the product's SignetBleMonitor) lists the device
+ * at path -- its advertisement with the Signet UUID was seen -- and
+ * returns its transport as the app would make it. */
+static SignetTransport *
+ble_discover (const char *path)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autoptr(SignetDiscoveredDevice) info = NULL;
+
+  if (ble_monitor == NULL)
+    {
+      ble_monitor = signet_ble_monitor_new (NULL);
+      signet_ble_monitor_start (ble_monitor);
+    }
+  while ((info = ble_monitor_find (path)) == NULL)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s was not discovered within 60 s (BLE status: %s)", path,
+                 signet_ble_monitor_get_status (ble_monitor) != NULL
+                 ? signet_ble_monitor_get_status (ble_monitor) : "discovering");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpstr (signet_discovered_device_get_transport (info), ==, "ble");
+  return signet_discovered_device_create_transport (info);
+}
+
+static void
+device_spawn_ble (Fixture            *f,
+                  FixtureDevice      *d,
+                  const char * const *extra_run_args)
+{
+  g_autofree char *errpath = g_strdup_printf ("%s/%s.stderr", f->tmp, d->name);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *adapter = NULL;
+
+  if (d->adapter == NULL)
+    d->adapter = ble_take_adapter ();
+  g_ptr_array_add (argv, (char *) devsim_path);
+  g_ptr_array_add (argv, (char *) "run");
+  g_ptr_array_add (argv, (char *) "--state");
+  g_ptr_array_add (argv, d->state);
+  g_ptr_array_add (argv, (char *) "--ble");
+  g_ptr_array_add (argv, (char *) "--adapter");
+  g_ptr_array_add (argv, d->adapter);
+  g_ptr_array_add (argv, (char *) "--json-status");
+  g_ptr_array_add (argv, d->status_file);
+  for (guint i = 0; extra_run_args != NULL && extra_run_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra_run_args[i]);
+  g_ptr_array_add (argv, NULL);
+  d->proc = spawn_until (errpath, "^ble (\\S+) ", &adapter, (const char * const *) argv->pdata);
+  g_assert_cmpstr (adapter, ==, d->adapter);
+  if (d->ble_path == NULL)
+    d->ble_path = ble_device_path (d->adapter);
+  d->transport = ble_discover (d->ble_path);
+}
+
+static void
+device_run (Fixture            *f,
+            FixtureDevice      *d,
+            const char * const *extra_run_args)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (fixture_transport_is_ble ())
+    device_spawn_ble (f, d, extra_run_args);
+  else
+    device_spawn_serial (f, d, extra_run_args);
+  FIXTURE_AWAIT (signet_transport_open_async (d->transport, NULL, fixture_got_result, &res), res);
+  g_assert_true (signet_transport_open_finish (d->transport, res, &error));
   g_assert_no_error (error);
   fixture_device_renew_session (f, d);
+}
+
+/* The link's counters, whichever link it is. */
+static void
+device_counters (FixtureDevice *d,
+                 guint64       *units_sent,
+                 guint64       *bytes_sent,
+                 guint64       *dropped)
+{
+  if (SIGNET_IS_BLE_TRANSPORT (d->transport))
+    {
+      SignetBleStats s;
+
+      signet_ble_transport_get_stats (SIGNET_BLE_TRANSPORT (d->transport), &s);
+      *units_sent = s.segments_sent + s.l2cap_sent;
+      *bytes_sent = s.bytes_sent;
+      *dropped = s.dropped;
+    }
+  else
+    {
+      SignetSerialStats s;
+
+      signet_serial_transport_get_stats (SIGNET_SERIAL_TRANSPORT (d->transport), &s);
+      *units_sent = s.frames_sent;
+      *bytes_sent = s.bytes_sent;
+      *dropped = s.bad_crc + s.bad_cobs + s.oversize;
+    }
+}
+
+guint64
+fixture_device_units_sent (FixtureDevice *d)
+{
+  guint64 units, bytes, dropped;
+
+  device_counters (d, &units, &bytes, &dropped);
+  return units;
+}
+
+guint64
+fixture_device_bytes_sent (FixtureDevice *d)
+{
+  guint64 units, bytes, dropped;
+
+  device_counters (d, &units, &bytes, &dropped);
+  return bytes;
+}
+
+guint64
+fixture_device_units_dropped (FixtureDevice *d)
+{
+  guint64 units, bytes, dropped;
+
+  device_counters (d, &units, &bytes, &dropped);
+  return dropped;
+}
+
+void
+fixture_device_set_receive_timeout (FixtureDevice *d,
+                                    guint          ms)
+{
+  if (SIGNET_IS_BLE_TRANSPORT (d->transport))
+    signet_ble_transport_set_receive_timeout (SIGNET_BLE_TRANSPORT (d->transport), ms);
+  else
+    signet_serial_transport_set_receive_timeout (SIGNET_SERIAL_TRANSPORT (d->transport), ms);
 }
 
 void
@@ -597,7 +829,7 @@ device_close (FixtureDevice *d)
 {
   g_clear_object (&d->session);
   if (d->transport != NULL)
-    signet_transport_close (SIGNET_TRANSPORT (d->transport));
+    signet_transport_close (d->transport);
   g_clear_object (&d->transport);
 }
 
@@ -626,6 +858,8 @@ fixture_device_stop (FixtureDevice *d)
   g_clear_pointer (&d->name, g_free);
   g_clear_pointer (&d->state, g_free);
   g_clear_pointer (&d->pty, g_free);
+  g_clear_pointer (&d->ble_path, g_free);
+  ble_release_adapter (&d->adapter);
   g_clear_pointer (&d->status_file, g_free);
 }
 

@@ -8,10 +8,21 @@
  * service session with the trust document, the profiles of acme-gw1 and
  * an in-memory event log (K_0 kept in the fixture so tests can verify).
  * A FixtureDevice is a signet-devsim provisioned against that service and
- * running on a pty, with an opened SignetSerialTransport and a
- * SignetDeviceSession. Every helper asserts: a failure of the set-up is a
- * failure of the test. Everything lives in one temp dir, removed at
- * teardown.
+ * running, with an opened transport and a SignetDeviceSession. Every
+ * helper asserts: a failure of the set-up is a failure of the test.
+ * Everything lives in one temp dir, removed at teardown.
+ *
+ * The transport is chosen by the environment, so that the same test
+ * bodies run over USB serial and over BLE (docs/ble.md "Tests"):
+ *   SIGNET_TEST_TRANSPORT unset or "serial": devsim on a pty,
+ *     SignetSerialTransport (real ptys).
+ *   SIGNET_TEST_TRANSPORT=ble: `devsim run --ble --adapter HCI` on one of
+ *     the peripheral controllers SIGNET_PERIPHERAL_HCIS (space-separated,
+ *     one per device running at once), found by SignetBleMonitor on the
+ *     system bus under its central controller (SIGNET_CENTRAL_HCIS, pair
+ *     by pair, else SIGNET_CENTRAL_HCI) and opened with
+ *     SignetBleTransport -- the real BlueZ in the QEMU guest
+ *     (tests/ble/qemu/, suite `ble`).
  *
  *   TEST SIGNETD SIGNET_DEVSIM MODELS_DIR [--tap]
  */
@@ -21,6 +32,7 @@
 
 #include "signet-device-session.h"
 #include "signet-serial-transport.h"
+#include "signet-ble-transport.h"
 
 G_BEGIN_DECLS
 
@@ -51,10 +63,12 @@ typedef struct {
 typedef struct {
   char *name;
   char *state;
-  char *pty;
+  char *pty;            /* serial: the device's pty */
+  char *adapter;        /* BLE: the peripheral controller it runs on */
+  char *ble_path;       /* BLE: its Device1 object under the central */
   char *status_file;
   GSubprocess *proc;
-  SignetSerialTransport *transport;
+  SignetTransport *transport;
   SignetDeviceSession *session;
 } FixtureDevice;
 
@@ -65,6 +79,8 @@ gboolean  fixture_parse_args (int argc, char **argv);
 const char *fixture_signetd (void);
 const char *fixture_devsim (void);
 const char *fixture_models_dir (void);
+/* TRUE when the devices run over BLE (SIGNET_TEST_TRANSPORT=ble). */
+gboolean  fixture_transport_is_ble (void);
 
 /* Set up the service and sign in. config (nullable) is written as
  * signetd.conf content to the data dir before serve (e.g. a short
@@ -121,6 +137,16 @@ void      fixture_device_stop  (FixtureDevice *d);
 void      fixture_device_renew_session (Fixture *f, FixtureDevice *d);
 /* hello, attest, revocation, authorize: each must succeed. */
 void      fixture_device_open  (FixtureDevice *d);
+/* Link units the tool has sent to the device so far: frames (serial),
+ * segments + L2CAP SDUs (BLE). A refusal before sending leaves it
+ * unchanged. */
+guint64   fixture_device_units_sent (FixtureDevice *d);
+/* Bytes the tool has put on the link (frames, or ATT values + SDUs), and
+ * damaged units it dropped. */
+guint64   fixture_device_bytes_sent (FixtureDevice *d);
+guint64   fixture_device_units_dropped (FixtureDevice *d);
+/* The transport's receive timeout (ms). */
+void      fixture_device_set_receive_timeout (FixtureDevice *d, guint ms);
 /* `signet-devsim status --state ... --json`. Returns: (transfer full) */
 JsonObject *fixture_device_status (FixtureDevice *d);
 

@@ -537,13 +537,13 @@ raw_exchange (FixtureDevice *d,
     g_assert_not_reached ();
   g_assert_cmpint (sp_msg_request_encode (&req, buf, sizeof buf, &len), ==, SP_OK);
   msg = g_bytes_new (buf, len);
-  FIXTURE_AWAIT (signet_transport_send_async (SIGNET_TRANSPORT (d->transport), msg, NULL,
+  FIXTURE_AWAIT (signet_transport_send_async (d->transport, msg, NULL,
                                               fixture_got_result, &res), res);
-  g_assert_true (signet_transport_send_finish (SIGNET_TRANSPORT (d->transport), res, &error));
+  g_assert_true (signet_transport_send_finish (d->transport, res, &error));
   g_assert_no_error (error);
-  FIXTURE_AWAIT (signet_transport_receive_async (SIGNET_TRANSPORT (d->transport), NULL,
+  FIXTURE_AWAIT (signet_transport_receive_async (d->transport, NULL,
                                                  fixture_got_result, &res), res);
-  answer = signet_transport_receive_finish (SIGNET_TRANSPORT (d->transport), res, &error);
+  answer = signet_transport_receive_finish (d->transport, res, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sp_msg_response_decode (g_bytes_get_data (answer, NULL),
                                            g_bytes_get_size (answer), &resp), ==, SP_OK);
@@ -676,7 +676,7 @@ test_out_of_range (void)
   g_autoptr(SignetDeviceReceipt) none = NULL;
   g_autoptr(SignetDeviceReceipt) ok = NULL;
   g_autoptr(GBytes) cmd = NULL;
-  SignetSerialStats before_stats, after_stats;
+  guint64 sent_before;
   DevState before = { 0 };
   FixtureDevice d;
   guint64 since, seq = 1;
@@ -707,15 +707,13 @@ test_out_of_range (void)
       {
         dev_state_read (&d, &before);
         since = log_mark ();
-        signet_serial_transport_get_stats (d.transport, &before_stats);
+        sent_before = fixture_device_units_sent (&d);
         none = do_apply (&d, fixture_profile (&fx, "acme-wifi"), cases[i].values, &error);
         g_assert_null (none);
         expect_refusal (cases[i].what, error, SIGNET_DEVICE_ERROR_INVALID_VALUE, since, serial,
                         "apply");
         g_clear_error (&error);
-        signet_serial_transport_get_stats (d.transport, &after_stats);
-        g_assert_cmpuint (after_stats.frames_sent, ==, before_stats.frames_sent);
-        g_assert_cmpuint (after_stats.bytes_sent, ==, before_stats.bytes_sent);
+        g_assert_cmpuint (fixture_device_units_sent (&d), ==, sent_before);
         assert_unchanged (&d, &before);
         dev_state_clear (&before);
       }
@@ -906,7 +904,7 @@ test_clone (void)
   g_autofree char *model_file = g_strdup_printf ("%s/%s.json", fixture_models_dir (), MODEL);
   g_autoptr(JsonObject) st_a = NULL;
   g_autoptr(JsonObject) st_c = NULL;
-  SignetSerialStats s0, s1;
+  guint64 sent_before;
   DevState before = { 0 };
   FixtureDevice a, clone;
   guint64 since;
@@ -952,15 +950,14 @@ test_clone (void)
   g_assert_null (signet_device_session_get_cert_fingerprint (clone.session));
 
   /* and nothing more can be done with it: refused here, nothing sent */
-  signet_serial_transport_get_stats (clone.transport, &s0);
+  sent_before = fixture_device_units_sent (&clone);
   since = log_mark ();
   none = do_apply (&clone, fixture_profile (&fx, "acme-wifi"), fixture_wifi_values (6), &error);
   g_assert_null (none);
   expect_refusal ("APPLY to an unverified clone", error, SIGNET_DEVICE_ERROR_NOT_READY, since,
                   serial, "apply");
   g_clear_error (&error);
-  signet_serial_transport_get_stats (clone.transport, &s1);
-  g_assert_cmpuint (s1.frames_sent, ==, s0.frames_sent);
+  g_assert_cmpuint (fixture_device_units_sent (&clone), ==, sent_before);
   assert_unchanged (&clone, &before);
   dev_state_clear (&before);
 
@@ -1009,7 +1006,7 @@ test_revoked_device (void)
   g_autoptr(JsonObject) st = NULL;
   g_autoptr(GAsyncResult) res = NULL;
   g_autoptr(GPtrArray) sealed = NULL;
-  SignetSerialStats s0, s1;
+  guint64 sent_before;
   DevState before = { 0 };
   FixtureDevice d, other;
   guint64 since, start = log_mark (), version = 0, version_before = 0;
@@ -1034,15 +1031,14 @@ test_revoked_device (void)
   /* 1. the service no longer seals to it: an APPLY with a secret field on
    * the session verified before the revocation fails at POST /v1/seal */
   since = log_mark ();
-  signet_serial_transport_get_stats (d.transport, &s0);
+  sent_before = fixture_device_units_sent (&d);
   none = do_apply (&d, fixture_profile (&fx, "acme-wifi"), fixture_wifi_values (6), &error);
   g_assert_null (none);
   expect_service_refusal ("sealing to a revoked device (POST /v1/seal)", error,
                           SIGNET_SERVICE_ERROR_FORBIDDEN, since, serial, "apply");
   g_assert_nonnull (strstr (error->message, "revoked"));
   g_clear_error (&error);
-  signet_serial_transport_get_stats (d.transport, &s1);
-  g_assert_cmpuint (s1.frames_sent, ==, s0.frames_sent);
+  g_assert_cmpuint (fixture_device_units_sent (&d), ==, sent_before);
   assert_unchanged (&d, &before);
 
   /* the same directly: the service's own code */
@@ -1178,7 +1174,7 @@ test_scope (void)
 
   fixture_device_start (&fx, &d, "scope", MODEL, serial, NULL);
   g_clear_object (&d.session);
-  d.session = signet_device_session_new (SIGNET_TRANSPORT (d.transport), fx.client, bob,
+  d.session = signet_device_session_new (d.transport, fx.client, bob,
                                          fx.trust, fx.log);
   fixture_device_open (&d);
   dev_state_read (&d, &before);
@@ -1262,7 +1258,7 @@ test_revoked_token (void)
   carol = sign_in_new_user ("carol", "technician");
   fixture_device_start (&fx, &d, "revoked-token", MODEL, serial, NULL);
   g_clear_object (&d.session);
-  d.session = signet_device_session_new (SIGNET_TRANSPORT (d.transport), fx.client, carol,
+  d.session = signet_device_session_new (d.transport, fx.client, carol,
                                          fx.trust, fx.log);
   fixture_device_open (&d);
 
@@ -1304,7 +1300,7 @@ test_revoked_token (void)
   /* a new session: AUTHORIZE refuses the revoked token (HELLO drops
    * whatever the command above staged) */
   g_clear_object (&d.session);
-  d.session = signet_device_session_new (SIGNET_TRANSPORT (d.transport), fx.client, carol,
+  d.session = signet_device_session_new (d.transport, fx.client, carol,
                                          fx.trust, fx.log);
   g_assert_true (do_hello (&d, &error));
   g_assert_no_error (error);

@@ -250,7 +250,7 @@ test_lossy_link (void)
   first = log_count (f);
   fixture_device_start (f, &d, "lossy", "acme-gw1", "GW1-9001", run_args);
   /* A lost frame costs a receive timeout: keep it short, retry more. */
-  signet_serial_transport_set_receive_timeout (d.transport, 300);
+  fixture_device_set_receive_timeout (&d, 300);
   signet_device_session_set_max_retries (d.session, 8);
   fixture_device_open (&d);
 
@@ -278,7 +278,7 @@ test_lossy_link (void)
   /* the faults really happened, and both ways */
   g_test_message ("faults: %u dropped, %u corrupted; tool dropped %" G_GUINT64_FORMAT
                   " bad frames", status_events (&d, "\"drop\""), status_events (&d, "\"corrupt\""),
-                  signet_serial_transport_get_frames_dropped (d.transport));
+                  fixture_device_units_dropped (&d));
   g_assert_cmpuint (status_events (&d, "\"fault\""), >=, 5);
   g_assert_cmpuint (status_events (&d, "\"dir\":\"in\""), >, 0);
   g_assert_cmpuint (status_events (&d, "\"dir\":\"out\""), >, 0);
@@ -329,7 +329,7 @@ test_bulk_disconnect (void)
   Fixture *f = shared_fixture ();
   FixtureDevice d;
   Killer k = { &d, 0.4, FALSE };
-  SignetSerialStats stats;
+  guint64 link_bytes;
   const char *bulk;
   guint first;
 
@@ -351,17 +351,17 @@ test_bulk_disconnect (void)
   fixture_device_open (&d);
   t = transfer (&d, image, &error);
   g_assert_no_error (error);
-  signet_serial_transport_get_stats (d.transport, &stats);
+  link_bytes = fixture_device_bytes_sent (&d);
   g_test_message ("resumed at %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT
                   " bytes sent in %" G_GUINT64_FORMAT " chunks (link: %" G_GUINT64_FORMAT
                   " bytes)", t->resumed_from, t->size, t->bytes_sent, t->chunks,
-                  stats.bytes_sent);
+                  link_bytes);
   /* The device kept its offset at a 4 KiB boundary before the cut. */
   g_assert_cmpuint (t->resumed_from, >, 0);
   g_assert_cmpuint (t->resumed_from % 4096, ==, 0);
   g_assert_cmpuint (t->bytes_sent, ==, t->size - t->resumed_from);
   g_assert_cmpuint (t->bytes_sent, <, t->size);
-  g_assert_cmpuint (stats.bytes_sent, <, t->size);
+  g_assert_cmpuint (link_bytes, <, t->size);
 
   applied = apply_firmware (f, &d, t->digest, &error);
   g_assert_no_error (error);
@@ -408,7 +408,7 @@ test_crash_mid_apply (void)
   first = log_count (f);
   fixture_device_start (f, &d, "crashing", "acme-gw1", "GW1-9003", crash);
   before = fixture_device_status (&d);
-  signet_serial_transport_set_receive_timeout (d.transport, 1000);
+  fixture_device_set_receive_timeout (&d, 1000);
   signet_device_session_set_max_retries (d.session, 1);
   fixture_device_open (&d);
   FIXTURE_AWAIT (signet_device_session_apply_async (d.session, fixture_profile (f, "acme-wifi"),
@@ -426,7 +426,7 @@ test_crash_mid_apply (void)
    * object goes on over the new link and says what it finds. */
   session = g_object_ref (d.session);
   fixture_device_restart (f, &d, NULL);
-  signet_device_session_set_transport (session, SIGNET_TRANSPORT (d.transport));
+  signet_device_session_set_transport (session, d.transport);
   FIXTURE_AWAIT (signet_device_session_hello_async (session, NULL, fixture_got_result, &res), res);
   g_assert_true (signet_device_session_hello_finish (session, res, &error));
   g_assert_no_error (error);

@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Wait until bluetoothd shows hci0 and hci1 powered (guest side of
+"""Wait until bluetoothd shows hci0 .. hci(N-1) powered (guest side of
 tests/ble/qemu/signet-qemu-ble). Prints hciN=ADDRESS per controller.
-Usage: bt-wait.py [TIMEOUT_S]"""
+Usage: bt-wait.py [TIMEOUT_S [N]]"""
 
 import sys
 import time
 
 import dbus
 
-WANTED = ("hci0", "hci1")
+WANTED = ["hci0", "hci1"]
 
 
 def adapters(bus):
@@ -24,7 +24,10 @@ def adapters(bus):
 
 
 def main():
+    global WANTED
     timeout = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
+    if len(sys.argv) > 2:
+        WANTED = ["hci%d" % i for i in range(int(sys.argv[2]))]
     deadline = time.monotonic() + timeout
     bus = dbus.SystemBus()
     last = "bluetoothd not on the bus"

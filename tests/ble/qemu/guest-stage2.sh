@@ -3,8 +3,8 @@
 #
 # Stage 2 of the guest (tests/ble/qemu/signet-qemu-ble), chrooted into
 # the host's root (read-only; tmpfs on /run, /var/tmp, /var/lib/bluetooth):
-# starts the system bus, two virtual LE controllers (btvirt -L -l2) and
-# bluetoothd, waits until both controllers are powered, then runs the
+# starts the system bus, four virtual LE controllers (btvirt -L -l4) and
+# bluetoothd, waits until the controllers are powered, then runs the
 # harness's command file with its output in the results share.
 #
 # Results ($SIGNET_RESULTS, the host's directory, writable over 9p):
@@ -14,7 +14,12 @@
 # Environment of the command:
 #   SIGNET_RESULTS           the results directory
 #   SIGNET_PERIPHERAL_HCI    hci0 (the device's controller)
+#   SIGNET_PERIPHERAL_HCIS   "hci0 hci2" (one per device running at once)
 #   SIGNET_CENTRAL_HCI       hci1 (the tool's)
+#   SIGNET_CENTRAL_HCIS      "hci1 hci3": the tool's controller for each
+#                            peripheral, pair by pair (btvirt carries data
+#                            on one LE connection per controller only:
+#                            docs/ble.md "Tests")
 #   SIGNET_PERIPHERAL_ADDR, SIGNET_CENTRAL_ADDR  their addresses
 
 # the host's /tmp is read-only here: temporary files go to the tmpfs
@@ -30,7 +35,7 @@ mkdir -p /run/dbus
 dbus-daemon --system --fork --nopidfile >"$R/dbus.log" 2>&1 || {
   echo "SIGNET-QEMU: error: dbus-daemon --system did not start"; exit 3; }
 
-btvirt -L -l2 >"$R/btvirt.log" 2>&1 &
+btvirt -L -l4 >"$R/btvirt.log" 2>&1 &
 BTVIRT=$!
 BTD_OPTS=
 [ -n "$SIGNET_QEMU_BT_DEBUG" ] && BTD_OPTS=-d
@@ -39,7 +44,7 @@ BTD_OPTS=
 /usr/libexec/bluetooth/bluetoothd -n $BTD_OPTS >"$R/bluetoothd.log" 2>&1 &
 BTD=$!
 
-if ! /usr/bin/python3 "$HERE/bt-wait.py" 30 >"$R/controllers" 2>&1; then
+if ! /usr/bin/python3 "$HERE/bt-wait.py" 30 4 >"$R/controllers" 2>&1; then
   echo "SIGNET-QEMU: error: the controllers did not come up: $(tail -n 3 "$R/controllers" | tr '\n' ' ')"
   echo "SIGNET-QEMU: btvirt.log: $(tail -n 3 "$R/btvirt.log" | tr '\n' ' ')"
   exit 4
@@ -52,6 +57,7 @@ for line in $(cat "$R/controllers"); do
   esac
 done
 export SIGNET_RESULTS="$R" SIGNET_PERIPHERAL_HCI=hci0 SIGNET_CENTRAL_HCI=hci1
+export SIGNET_PERIPHERAL_HCIS="hci0 hci2" SIGNET_CENTRAL_HCIS="hci1 hci3"
 export SIGNET_PERIPHERAL_ADDR SIGNET_CENTRAL_ADDR
 
 cd "$R" || exit 5
