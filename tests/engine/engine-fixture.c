@@ -205,11 +205,29 @@ fixture_got_result (GObject      *source,
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
+#define FIXTURE_WAIT_MAX_S 300
+
+static gboolean
+wake_up (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 GAsyncResult *
 fixture_wait (GAsyncResult **slot)
 {
+  /* No call of these tests takes minutes: a hang is a failure, named
+   * here, not a test killed by the harness's timeout without a word. */
+  gint64 deadline = g_get_monotonic_time () + FIXTURE_WAIT_MAX_S * G_USEC_PER_SEC;
+  guint tick = g_timeout_add_seconds (1, wake_up, NULL);
+
   while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("an asynchronous call did not complete within %d s", FIXTURE_WAIT_MAX_S);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
   return *slot;
 }
 
