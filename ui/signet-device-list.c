@@ -186,12 +186,12 @@ monitor_changed_cb (SignetDeviceMonitor    *monitor,
 static void
 update_ble_status (SignetDeviceList *self)
 {
-  const char *status = self->monitor != NULL ?
-                       signet_device_monitor_get_ble_status (self->monitor) : NULL;
+  const char *status;
   g_autofree char *text = NULL;
 
   if (self->monitor == NULL)
     return;
+  status = signet_device_monitor_get_ble_status (self->monitor);
   if (!self->ble_enabled)
     text = g_strdup (_("Bluetooth LE scanning is off (Preferences)"));
   else if (status != NULL)
