@@ -23,6 +23,7 @@ struct _SignetApplication
   char *ca_override;               /* --ca / SIGNET_SERVICE_CA */
   char *state_dir;
   SignetDeviceMonitor *monitor;
+  gboolean ble_enabled;            /* what the monitor was started with */
 
   /* the client and session, and what they were made for */
   SignetServiceClient *client;
@@ -424,6 +425,12 @@ signet_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.open-log", accels_open);
 
   self->monitor = signet_device_monitor_new ();
+  /* BLE discovery through BlueZ on the system bus, unless the technician
+   * turned it off. The monitor takes this before it starts only: a
+   * change in the preferences counts from the next start. */
+  self->ble_enabled = self->settings == NULL ||
+                      g_settings_get_boolean (self->settings, "bluetooth");
+  signet_device_monitor_set_ble (self->monitor, self->ble_enabled, NULL);
 }
 
 static void
@@ -581,6 +588,14 @@ signet_application_get_monitor (SignetApplication *self)
   g_return_val_if_fail (SIGNET_IS_APPLICATION (self), NULL);
 
   return self->monitor;
+}
+
+gboolean
+signet_application_get_ble_enabled (SignetApplication *self)
+{
+  g_return_val_if_fail (SIGNET_IS_APPLICATION (self), FALSE);
+
+  return self->ble_enabled;
 }
 
 const char *

@@ -3,7 +3,8 @@
  * signet-application.h: the Signet app (docs/app.md).
  *
  * Owns what lives as long as the process: the settings, the device
- * monitor (GUdev), and the service client with the technician's
+ * monitor (GUdev, and BlueZ on the system bus unless the "bluetooth"
+ * setting is off), and the service client with the technician's
  * SignetSession. The client is bound to one service URL and CA
  * certificate, so both are made when the technician first signs in and
  * made again only when the service changes while nobody is signed in.
@@ -41,6 +42,9 @@ SignetSession       *signet_application_get_session        (SignetApplication *s
 
 /* Returns: (transfer none) */
 SignetDeviceMonitor *signet_application_get_monitor        (SignetApplication *self);
+/* Whether the monitor discovers BLE devices (the "bluetooth" setting
+ * when the app started). */
+gboolean             signet_application_get_ble_enabled    (SignetApplication *self);
 
 const char          *signet_application_get_state_dir      (SignetApplication *self);
 

@@ -18,10 +18,14 @@ struct _SignetDeviceList
   GtkSearchEntry *search_entry;
   GtkStack *stack;
   GtkListView *list_view;
+  GtkRevealer *ble_revealer;
+  GtkWidget *ble_box;
+  GtkLabel *ble_label;
 
   GListStore *store;
   GtkCustomFilter *filter;
   SignetDeviceMonitor *monitor;
+  gboolean ble_enabled;
 };
 
 G_DEFINE_FINAL_TYPE (SignetDeviceList, signet_device_list, GTK_TYPE_WIDGET)
@@ -70,6 +74,30 @@ find_by_path (SignetDeviceList *self,
         }
     }
   return NULL;
+}
+
+/* The discovered device info (a USB tty or a BLE device) that d came
+ * from is info's device: USB ttys are known by their sysfs path while
+ * plugged in, BLE devices by BlueZ's object path (they have no sysfs
+ * path: comparing those would take any BLE device for any other). */
+static gboolean
+same_discovered (SignetDevice           *d,
+                 SignetDiscoveredDevice *info)
+{
+  SignetDiscoveredDevice *mine = signet_device_get_discovered (d);
+
+  if (mine == NULL)
+    return FALSE;
+  if (mine == info)
+    return TRUE;
+  if (g_strcmp0 (signet_discovered_device_get_transport (mine),
+                 signet_discovered_device_get_transport (info)) != 0)
+    return FALSE;
+  if (signet_discovered_device_get_sysfs_path (info) != NULL)
+    return g_strcmp0 (signet_discovered_device_get_sysfs_path (mine),
+                      signet_discovered_device_get_sysfs_path (info)) == 0;
+  return g_strcmp0 (signet_discovered_device_get_device_node (mine),
+                    signet_discovered_device_get_device_node (info)) == 0;
 }
 
 static void
@@ -122,10 +150,7 @@ monitor_removed_cb (SignetDeviceMonitor    *monitor,
     {
       g_autoptr(SignetDevice) d = g_list_model_get_item (G_LIST_MODEL (self->store), i);
 
-      if (signet_device_get_discovered (d) == info ||
-          (signet_device_get_discovered (d) != NULL &&
-           g_strcmp0 (signet_discovered_device_get_sysfs_path (signet_device_get_discovered (d)),
-                      signet_discovered_device_get_sysfs_path (info)) == 0))
+      if (same_discovered (d, info))
         {
           signet_device_set_removed (d);
           g_list_store_remove (self->store, i);
@@ -133,6 +158,55 @@ monitor_removed_cb (SignetDeviceMonitor    *monitor,
         }
     }
   update_stack (self);
+}
+
+/* A BLE device's RSSI or name changed (the info is the same, updated). */
+static void
+monitor_changed_cb (SignetDeviceMonitor    *monitor,
+                    SignetDiscoveredDevice *info,
+                    SignetDeviceList       *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SignetDevice) d = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      if (same_discovered (d, info))
+        {
+          signet_device_discovered_changed (d);
+          break;
+        }
+    }
+}
+
+/* Why there are no BLE devices, if there is a reason: BlueZ not running,
+ * no adapter, discovery refused (the monitor's "ble-status", in core's
+ * words), or scanning turned off in the preferences. */
+static void
+update_ble_status (SignetDeviceList *self)
+{
+  const char *status;
+  g_autofree char *text = NULL;
+
+  if (self->monitor == NULL)
+    return;
+  status = signet_device_monitor_get_ble_status (self->monitor);
+  if (!self->ble_enabled)
+    text = g_strdup (_("Bluetooth LE scanning is off (Preferences)"));
+  else if (status != NULL)
+    /* TRANSLATORS: %s says why Bluetooth LE devices cannot be found
+     * (from the system: "BlueZ is not running …") */
+    text = g_strdup_printf (_("Bluetooth: %s"), status);
+  if (text != NULL)
+    signet_ui_label_set_text (self->ble_label, _("Bluetooth Status"), text);
+  if (self->ble_enabled)
+    gtk_widget_remove_css_class (self->ble_box, "off");
+  else
+    gtk_widget_add_css_class (self->ble_box, "off");
+  gtk_revealer_set_reveal_child (self->ble_revealer, text != NULL);
+  /* an unrevealed child stays in the accessibility tree: hide it too */
+  gtk_widget_set_visible (self->ble_box, text != NULL);
 }
 
 /* ---- the list ----------------------------------------------------------- */
@@ -285,6 +359,9 @@ signet_device_list_class_init (SignetDeviceListClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, stack);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, list_view);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, ble_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, ble_box);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceList, ble_label);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -320,7 +397,8 @@ signet_device_list_init (SignetDeviceList *self)
 
 void
 signet_device_list_set_monitor (SignetDeviceList    *self,
-                                SignetDeviceMonitor *monitor)
+                                SignetDeviceMonitor *monitor,
+                                gboolean             ble_enabled)
 {
   g_autoptr(GPtrArray) present = NULL;
 
@@ -330,13 +408,17 @@ signet_device_list_set_monitor (SignetDeviceList    *self,
   if (self->monitor != NULL)
     return;
   self->monitor = g_object_ref (monitor);
+  self->ble_enabled = ble_enabled;
   g_signal_connect (monitor, "device-added", G_CALLBACK (monitor_added_cb), self);
   g_signal_connect (monitor, "device-removed", G_CALLBACK (monitor_removed_cb), self);
+  g_signal_connect (monitor, "device-changed", G_CALLBACK (monitor_changed_cb), self);
+  g_signal_connect_swapped (monitor, "notify::ble-status", G_CALLBACK (update_ble_status), self);
   /* a monitor started by another window already knows its devices */
   present = signet_device_monitor_dup_devices (monitor);
   for (guint i = 0; i < present->len; i++)
     monitor_added_cb (monitor, g_ptr_array_index (present, i), self);
   signet_device_monitor_start (monitor);
+  update_ble_status (self);
 }
 
 SignetDevice *

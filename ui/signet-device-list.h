@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signet-device-list.h: the live list of devices (docs/app.md
- * "Devices"): USB devices from the SignetDeviceMonitor as they come and
- * go, plus serial ports the technician adds by path (a devsim
- * pseudo-terminal, /dev/pts/N); a search filter over model, serial and
- * port. Signal "device-activated" (SignetDevice *).
+ * "Devices"): USB and Bluetooth LE devices from the SignetDeviceMonitor
+ * as they come and go (BLE rows follow the RSSI), plus serial ports the
+ * technician adds by path (a devsim pseudo-terminal, /dev/pts/N); a
+ * search filter over model, serial, port and address; a status line
+ * (named "Bluetooth Status") saying why BLE devices cannot be found, while
+ * that is so. Signal "device-activated" (SignetDevice *).
  */
 #pragma once
 
@@ -17,9 +19,12 @@ G_BEGIN_DECLS
 #define SIGNET_TYPE_DEVICE_LIST (signet_device_list_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDeviceList, signet_device_list, SIGNET, DEVICE_LIST, GtkWidget)
 
-/* Start following monitor (once). */
+/* Start following monitor (once). ble_enabled: whether the monitor was
+ * told to discover BLE devices (if not, the status line says scanning is
+ * off). */
 void          signet_device_list_set_monitor      (SignetDeviceList    *self,
-                                                   SignetDeviceMonitor *monitor);
+                                                   SignetDeviceMonitor *monitor,
+                                                   gboolean             ble_enabled);
 /* Add the tty at path (if it is not listed yet) and activate it.
  * Returns: (transfer none) */
 SignetDevice *signet_device_list_add_serial_port  (SignetDeviceList    *self,

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "signet-apply-view.h"
+#include "signet-ble-transport.h"
 #include "signet-device-page.h"
 #include "signet-device-row.h"
 #include "signet-ui-util.h"
@@ -27,6 +28,12 @@ struct _SignetDevicePage
   AdwActionRow *model_row;
   AdwActionRow *serial_row;
   AdwActionRow *port_row;
+  AdwPreferencesGroup *ble_group;
+  AdwActionRow *address_row;
+  AdwActionRow *signal_row;
+  GtkImage *signal_icon;
+  AdwActionRow *mtu_row;
+  AdwActionRow *link_row;
   AdwActionRow *attestation_row;
   GtkImage *attestation_icon;
   GtkButton *reattest_button;
@@ -94,6 +101,45 @@ update_config (SignetDevicePage *self)
     }
 }
 
+/* BLE: the address, the signal, and once open the ATT MTU and whether
+ * the messages go over GATT alone or an L2CAP channel too. */
+static void
+update_ble (SignetDevicePage *self)
+{
+  gboolean ble = g_strcmp0 (signet_device_get_transport_kind (self->device), "ble") == 0;
+  SignetTransport *transport = signet_device_get_transport (self->device);
+  gint rssi = signet_device_get_rssi (self->device);
+  g_autofree char *signal = NULL;
+  g_autofree char *mtu = NULL;
+  const char *link = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->ble_group), ble);
+  if (!ble)
+    return;
+  set_row_value (self->address_row, signet_device_get_address (self->device));
+  signal = signet_ui_format_signal (rssi);
+  set_row_value (self->signal_row, signal);
+  gtk_image_set_from_icon_name (self->signal_icon, signet_ui_signal_icon (rssi));
+  if (SIGNET_IS_BLE_TRANSPORT (transport) && signet_transport_is_connected (transport) &&
+      signet_ble_transport_get_att_mtu (SIGNET_BLE_TRANSPORT (transport)) > 0)
+    {
+      SignetBleTransport *ble_transport = SIGNET_BLE_TRANSPORT (transport);
+
+      mtu = g_strdup_printf ("%u", signet_ble_transport_get_att_mtu (ble_transport));
+      if (signet_transport_get_capabilities (transport) & SIGNET_TRANSPORT_CAPABILITY_BULK_CHANNEL)
+        link = _("GATT and an L2CAP channel");
+      else if (signet_ble_transport_get_acquired (ble_transport))
+        /* TRANSLATORS: BlueZ gave sockets for the GATT characteristics
+         * (AcquireWrite/AcquireNotify); no L2CAP channel */
+        link = _("GATT (sockets), no L2CAP channel");
+      else
+        /* TRANSLATORS: GATT through D-Bus calls (WriteValue/StartNotify) */
+        link = _("GATT (D-Bus calls), no L2CAP channel");
+    }
+  set_row_value (self->mtu_row, mtu);
+  set_row_value (self->link_row, link);
+}
+
 static void
 update (SignetDevicePage *self)
 {
@@ -119,12 +165,17 @@ update (SignetDevicePage *self)
   gtk_spinner_set_spinning (self->spinner, busy);
   set_row_value (self->model_row, info != NULL ? info->model : signet_device_get_title (self->device));
   set_row_value (self->serial_row, signet_device_get_serial (self->device));
-  /* TRANSLATORS: transport and port, "usb: /dev/ttyACM0" */
+  /* TRANSLATORS: transport and port, "USB: /dev/ttyACM0" */
   port = g_strdup_printf (_("%s: %s"),
                           g_strcmp0 (signet_device_get_transport_kind (self->device), "usb") == 0
-                          ? _("USB") : _("Serial port"),
-                          signet_device_get_path (self->device));
+                          ? _("USB")
+                          : g_strcmp0 (signet_device_get_transport_kind (self->device), "ble") == 0
+                          ? _("Bluetooth LE") : _("Serial port"),
+                          signet_device_get_address (self->device) != NULL
+                          ? signet_device_get_address (self->device)
+                          : signet_device_get_path (self->device));
   set_row_value (self->port_row, port);
+  update_ble (self);
 
   switch (att)
     {
@@ -328,6 +379,12 @@ signet_device_page_class_init (SignetDevicePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, model_row);
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, serial_row);
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, port_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, ble_group);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, address_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, signal_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, signal_icon);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, mtu_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, link_row);
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, attestation_row);
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, attestation_icon);
   gtk_widget_class_bind_template_child (widget_class, SignetDevicePage, reattest_button);

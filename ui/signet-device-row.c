@@ -17,6 +17,9 @@ struct _SignetDeviceRow
   GtkImage *transport_icon;
   GtkLabel *title_label;
   GtkLabel *subtitle_label;
+  GtkWidget *signal_box;
+  GtkImage *signal_icon;
+  GtkLabel *signal_label;
   GtkSpinner *spinner;
   GtkLabel *badge;
 
@@ -54,11 +57,13 @@ update (SignetDeviceRow *self)
   SignetAttestation att;
   g_autofree char *name = NULL;
   const char *kind;
+  gboolean ble;
 
   if (self->device == NULL)
     return;
   att = signet_device_get_attestation (self->device);
   kind = signet_device_get_transport_kind (self->device);
+  ble = g_strcmp0 (kind, "ble") == 0;
   gtk_label_set_text (self->title_label, signet_device_get_title (self->device));
   gtk_label_set_text (self->subtitle_label, signet_device_get_subtitle (self->device));
   gtk_image_set_from_icon_name (self->transport_icon,
@@ -80,11 +85,34 @@ update (SignetDeviceRow *self)
   gtk_spinner_set_spinning (self->spinner, signet_device_get_busy (self->device));
   gtk_widget_set_sensitive (GTK_WIDGET (self->button), signet_device_get_present (self->device));
 
-  /* TRANSLATORS: the accessible name of a device row: model, serial and
-   * port, attestation state */
-  name = g_strdup_printf (_("%s, %s, %s"), signet_device_get_title (self->device),
-                          signet_device_get_subtitle (self->device),
-                          signet_attestation_label (att));
+  gtk_widget_set_visible (self->signal_box, ble);
+  if (ble)
+    {
+      gint rssi = signet_device_get_rssi (self->device);
+      g_autofree char *signal = signet_ui_format_signal (rssi);
+      g_autofree char *dbm = signet_ui_format_dbm (rssi);
+
+      gtk_image_set_from_icon_name (self->signal_icon, signet_ui_signal_icon (rssi));
+      gtk_label_set_text (self->signal_label, dbm);
+      /* TRANSLATORS: the tooltip of a BLE device's signal strength,
+       * "Signal: Good (−67 dBm)" */
+      name = g_strdup_printf (_("Signal: %s"), signal);
+      gtk_widget_set_tooltip_text (self->signal_box, name);
+      g_clear_pointer (&name, g_free);
+      /* TRANSLATORS: the accessible name of a Bluetooth LE device row:
+       * model, serial and address, transport ("Bluetooth LE"), signal
+       * strength ("Good (−67 dBm)"), attestation state */
+      name = g_strdup_printf (_("%s, %s, %s, signal %s, %s"),
+                              signet_device_get_title (self->device),
+                              signet_device_get_subtitle (self->device),
+                              _("Bluetooth LE"), signal, signet_attestation_label (att));
+    }
+  else
+    /* TRANSLATORS: the accessible name of a device row: model, serial and
+     * port, attestation state */
+    name = g_strdup_printf (_("%s, %s, %s"), signet_device_get_title (self->device),
+                            signet_device_get_subtitle (self->device),
+                            signet_attestation_label (att));
   signet_ui_set_accessible_label (GTK_WIDGET (self->button), name);
 }
 
@@ -119,6 +147,9 @@ signet_device_row_class_init (SignetDeviceRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, transport_icon);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, title_label);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, signal_box);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, signal_icon);
+  gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, signal_label);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, spinner);
   gtk_widget_class_bind_template_child (widget_class, SignetDeviceRow, badge);
   gtk_widget_class_bind_template_callback (widget_class, clicked_cb);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signet-device-row.h: one device in the list: transport icon, model,
- * serial and port, attestation badge (not attested / trusted / refused).
- * The row is a button (so AT-SPI and the keyboard can activate it),
- * named "MODEL, SERIAL on PORT, BADGE"; "activated" when pressed.
+ * serial and port, attestation badge (not attested / trusted / refused);
+ * for Bluetooth LE the signal strength (icon and dBm, live) and the
+ * address. The row is a button (so AT-SPI and the keyboard can activate
+ * it), named "MODEL, SERIAL on PORT, BADGE" (BLE: "MODEL, SERIAL on
+ * ADDRESS, Bluetooth LE, signal Good (−67 dBm), BADGE"); "activated"
+ * when pressed.
  */
 #pragma once
 

@@ -19,6 +19,7 @@ struct _SignetDevice
   char *title;
   char *subtitle;
   char *serial;
+  gint rssi;                            /* BLE: dBm, G_MININT16 when unknown */
 
   SignetAttestation attestation;
   char *attestation_message;
@@ -46,6 +47,7 @@ enum {
   PROP_ATTESTATION,
   PROP_BUSY,
   PROP_PRESENT,
+  PROP_RSSI,
   N_PROPS
 };
 
@@ -59,6 +61,13 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+static gboolean
+is_ble (SignetDevice *self)
+{
+  return self->discovered != NULL &&
+         g_strcmp0 (signet_discovered_device_get_transport (self->discovered), "ble") == 0;
+}
+
 static void
 update_labels (SignetDevice *self)
 {
@@ -68,6 +77,9 @@ update_labels (SignetDevice *self)
   g_autofree char *subtitle = NULL;
   const char *product = self->discovered != NULL ?
                         signet_discovered_device_get_product (self->discovered) : NULL;
+  /* a BLE device is where its address is (the object path is BlueZ's) */
+  const char *where = is_ble (self) && signet_device_get_address (self) != NULL ?
+                      signet_device_get_address (self) : self->path;
 
   if (info != NULL && info->serial != NULL && g_strcmp0 (info->serial, self->serial) != 0)
     {
@@ -78,6 +90,10 @@ update_labels (SignetDevice *self)
     title = g_strdup (info->model);
   else if (product != NULL)
     title = g_strdup (product);
+  else if (is_ble (self) && signet_discovered_device_get_name (self->discovered) != NULL)
+    title = g_strdup (signet_discovered_device_get_name (self->discovered));
+  else if (is_ble (self))
+    title = g_strdup (_("Bluetooth LE Device"));
   else if (self->discovered != NULL)
     title = g_strdup (_("USB Device"));
   else
@@ -85,9 +101,9 @@ update_labels (SignetDevice *self)
 
   if (self->serial != NULL)
     /* TRANSLATORS: a device's serial number and the port it is on */
-    subtitle = g_strdup_printf (_("%s on %s"), self->serial, self->path);
+    subtitle = g_strdup_printf (_("%s on %s"), self->serial, where);
   else
-    subtitle = g_strdup (self->path);
+    subtitle = g_strdup (where);
 
   if (g_strcmp0 (title, self->title) != 0)
     {
@@ -550,6 +566,9 @@ signet_device_get_property (GObject    *object,
     case PROP_PRESENT:
       g_value_set_boolean (value, self->present);
       break;
+    case PROP_RSSI:
+      g_value_set_int (value, self->rssi);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -580,6 +599,9 @@ signet_device_class_init (SignetDeviceClass *klass)
   properties[PROP_PRESENT] =
     g_param_spec_boolean ("present", NULL, NULL, TRUE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_RSSI] =
+    g_param_spec_int ("rssi", NULL, NULL, G_MININT16, G_MAXINT16, G_MININT16,
+                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
@@ -594,6 +616,7 @@ static void
 signet_device_init (SignetDevice *self)
 {
   self->present = TRUE;
+  self->rssi = G_MININT16;
 }
 
 SignetDevice *
@@ -607,6 +630,8 @@ signet_device_new_discovered (SignetDiscoveredDevice *info)
   self->discovered = signet_discovered_device_ref (info);
   self->path = g_strdup (signet_discovered_device_get_device_node (info));
   self->serial = g_strdup (signet_discovered_device_get_serial (info));
+  if (g_strcmp0 (signet_discovered_device_get_transport (info), "ble") == 0)
+    self->rssi = signet_discovered_device_get_rssi (info);
   update_labels (self);
   return self;
 }
@@ -631,6 +656,49 @@ signet_device_get_transport_kind (SignetDevice *self)
 
   return self->discovered != NULL ? signet_discovered_device_get_transport (self->discovered)
                                   : "serial";
+}
+
+const char *
+signet_device_get_address (SignetDevice *self)
+{
+  g_return_val_if_fail (SIGNET_IS_DEVICE (self), NULL);
+
+  return is_ble (self) ? signet_discovered_device_get_address (self->discovered) : NULL;
+}
+
+gint
+signet_device_get_rssi (SignetDevice *self)
+{
+  g_return_val_if_fail (SIGNET_IS_DEVICE (self), G_MININT16);
+
+  return self->rssi;
+}
+
+SignetTransport *
+signet_device_get_transport (SignetDevice *self)
+{
+  g_return_val_if_fail (SIGNET_IS_DEVICE (self), NULL);
+
+  return self->transport;
+}
+
+void
+signet_device_discovered_changed (SignetDevice *self)
+{
+  gint rssi;
+
+  g_return_if_fail (SIGNET_IS_DEVICE (self));
+
+  if (!is_ble (self))
+    return;
+  rssi = signet_discovered_device_get_rssi (self->discovered);
+  if (rssi != self->rssi)
+    {
+      self->rssi = rssi;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RSSI]);
+    }
+  /* the name may have come late (a scan response) */
+  update_labels (self);
 }
 
 const char *
@@ -734,7 +802,7 @@ signet_device_matches (SignetDevice *self,
                        const char   *search)
 {
   g_autofree char *needle = NULL;
-  const char *fields[3];
+  const char *fields[4];
 
   g_return_val_if_fail (SIGNET_IS_DEVICE (self), FALSE);
 
@@ -744,6 +812,7 @@ signet_device_matches (SignetDevice *self,
   fields[0] = self->title;
   fields[1] = self->serial;
   fields[2] = self->path;
+  fields[3] = signet_device_get_address (self);
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     {
       g_autofree char *hay = fields[i] != NULL ? g_utf8_casefold (fields[i], -1) : NULL;

@@ -3,7 +3,7 @@
  * signet-device.h: one device as the app knows it -- the item of the
  * device list and the owner of its link and device session.
  *
- * A device comes from USB discovery (SignetDeviceMonitor) or from a tty
+ * A device comes from USB or BLE discovery (SignetDeviceMonitor) or from a tty
  * path the technician added (a devsim pseudo-terminal). connect brings
  * its session as far as a change needs, one step at a time and never
  * repeating HELLO (which would roll back a pending change): open, HELLO,
@@ -36,11 +36,20 @@ SignetDevice        *signet_device_new_discovered   (SignetDiscoveredDevice *inf
 /* A device on the tty at path. Returns: (transfer full) */
 SignetDevice        *signet_device_new_serial       (const char             *path);
 
-/* "usb" or "serial". */
+/* "usb", "ble" or "serial". */
 const char          *signet_device_get_transport_kind (SignetDevice *self);
+/* The tty, or for BLE BlueZ's Device1 object path. */
 const char          *signet_device_get_path          (SignetDevice *self);
+/* BLE only: the Bluetooth address. (nullable) */
+const char          *signet_device_get_address       (SignetDevice *self);
+/* BLE only: the latest RSSI in dBm ("rssi", notified), G_MININT16 when
+ * unknown or not BLE. */
+gint                 signet_device_get_rssi          (SignetDevice *self);
+/* The link, once a connect made it (open or not). (nullable) */
+SignetTransport     *signet_device_get_transport     (SignetDevice *self);
 /* Properties (notified): "title" (the model after HELLO, else what USB
- * says), "subtitle" (serial and port), "attestation", "busy", "present". */
+ * or the BLE advertisement says), "subtitle" (serial and port, or the
+ * Bluetooth address), "attestation", "busy", "present", "rssi". */
 const char          *signet_device_get_title         (SignetDevice *self);
 const char          *signet_device_get_subtitle      (SignetDevice *self);
 /* HELLO's serial, else the USB serial (a hint). (nullable) */
@@ -58,7 +67,8 @@ const SignetDeviceInfo *signet_device_get_info       (SignetDevice *self);
 SignetDeviceSession *signet_device_get_session       (SignetDevice *self);
 /* The configuration of the last READ, a{sv}. (transfer none) (nullable) */
 GVariant            *signet_device_get_config        (SignetDevice *self);
-/* TRUE when search (case-insensitive) is in the title, serial or path. */
+/* TRUE when search (case-insensitive) is in the title, serial, path or
+ * Bluetooth address. */
 gboolean             signet_device_matches           (SignetDevice *self,
                                                       const char   *search);
 
@@ -83,6 +93,8 @@ void                 signet_device_refresh_config_async  (SignetDevice        *s
 gboolean             signet_device_refresh_config_finish (SignetDevice        *self,
                                                           GAsyncResult        *result,
                                                           GError             **error);
+/* Discovery updated the device's info (BLE: RSSI, name): read it again. */
+void                 signet_device_discovered_changed (SignetDevice       *self);
 /* Unplugged (or the port went away): close the link; "present" FALSE. */
 void                 signet_device_set_removed       (SignetDevice        *self);
 /* Close the link and forget the device session (sign-out). */

@@ -15,6 +15,8 @@ struct _SignetPreferencesWindow
   AdwEntryRow *url_row;
   AdwActionRow *ca_row;
   AdwActionRow *state_row;
+  AdwActionRow *bluetooth_row;
+  GtkSwitch *bluetooth_switch;
 
   SignetApplication *app;
 };
@@ -42,6 +44,19 @@ url_applied_cb (SignetPreferencesWindow *self)
 }
 
 static void
+bluetooth_toggled_cb (SignetPreferencesWindow *self)
+{
+  /* the monitor takes the setting when it starts (g_settings_bind wrote
+   * it already): say so when it differs from what runs */
+  if (self->app == NULL)
+    return;
+  if (gtk_switch_get_active (self->bluetooth_switch) !=
+      signet_application_get_ble_enabled (self->app))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                      adw_toast_new (_("Takes effect when Signet starts again")));
+}
+
+static void
 signet_preferences_window_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), SIGNET_TYPE_PREFERENCES_WINDOW);
@@ -61,7 +76,10 @@ signet_preferences_window_class_init (SignetPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, url_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, ca_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, state_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, bluetooth_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, bluetooth_switch);
   gtk_widget_class_bind_template_callback (widget_class, url_applied_cb);
+  gtk_widget_class_bind_template_callback (widget_class, bluetooth_toggled_cb);
 }
 
 static void
@@ -80,6 +98,12 @@ signet_preferences_window_new (SignetApplication *app)
   g_return_val_if_fail (SIGNET_IS_APPLICATION (app), NULL);
 
   self = g_object_new (SIGNET_TYPE_PREFERENCES_WINDOW, NULL);
+  gtk_switch_set_active (self->bluetooth_switch, signet_application_get_ble_enabled (app));
+  if (signet_application_get_settings (app) != NULL)
+    g_settings_bind (signet_application_get_settings (app), "bluetooth", self->bluetooth_switch,
+                     "active", G_SETTINGS_BIND_DEFAULT);
+  else
+    gtk_widget_set_sensitive (GTK_WIDGET (self->bluetooth_row), FALSE);
   self->app = app;
   url = signet_application_dup_service_url (app);
   ca = signet_application_dup_service_ca (app);

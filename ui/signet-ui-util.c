@@ -226,6 +226,68 @@ signet_ui_value_to_string (GVariant *value)
   return g_variant_print (value, FALSE);
 }
 
+/* Rough bands for a handheld next to a device: above -60 dBm the link is
+ * as good as it gets, below -80 dBm connections start to fail and
+ * segments to be resent. */
+#define SIGNAL_STRONG_DBM (-60)
+#define SIGNAL_GOOD_DBM (-70)
+#define SIGNAL_WEAK_DBM (-80)
+
+const char *
+signet_ui_signal_label (gint rssi)
+{
+  if (rssi == G_MININT16)
+    /* TRANSLATORS: a Bluetooth signal strength nobody has measured yet */
+    return C_("signal", "Unknown");
+  if (rssi >= SIGNAL_STRONG_DBM)
+    return C_("signal", "Strong");
+  if (rssi >= SIGNAL_GOOD_DBM)
+    return C_("signal", "Good");
+  if (rssi >= SIGNAL_WEAK_DBM)
+    return C_("signal", "Fair");
+  return C_("signal", "Weak");
+}
+
+const char *
+signet_ui_signal_icon (gint rssi)
+{
+  if (rssi == G_MININT16)
+    return "network-cellular-signal-none-symbolic";
+  if (rssi >= SIGNAL_STRONG_DBM)
+    return "network-cellular-signal-excellent-symbolic";
+  if (rssi >= SIGNAL_GOOD_DBM)
+    return "network-cellular-signal-good-symbolic";
+  if (rssi >= SIGNAL_WEAK_DBM)
+    return "network-cellular-signal-ok-symbolic";
+  return "network-cellular-signal-weak-symbolic";
+}
+
+char *
+signet_ui_format_dbm (gint rssi)
+{
+  g_autofree char *number = NULL;
+
+  if (rssi == G_MININT16)
+    return g_strdup ("");
+  /* a typographic minus (U+2212), as the HIG wants for numbers */
+  number = g_strdup_printf ("%s%d", rssi < 0 ? "−" : "", ABS (rssi));
+  /* TRANSLATORS: a signal strength, "−67 dBm" */
+  return g_strdup_printf (_("%s dBm"), number);
+}
+
+char *
+signet_ui_format_signal (gint rssi)
+{
+  g_autofree char *dbm = NULL;
+
+  if (rssi == G_MININT16)
+    return g_strdup (signet_ui_signal_label (rssi));
+  dbm = signet_ui_format_dbm (rssi);
+  /* TRANSLATORS: a Bluetooth signal strength and its RSSI,
+   * "Good (−67 dBm)" */
+  return g_strdup_printf (_("%s (%s)"), signet_ui_signal_label (rssi), dbm);
+}
+
 void
 signet_ui_set_accessible_label (GtkWidget  *widget,
                                 const char *label)

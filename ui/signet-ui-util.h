@@ -38,6 +38,16 @@ char       *signet_ui_group_hex        (const char   *hex);
  * Returns: (transfer full) */
 char       *signet_ui_value_to_string  (GVariant     *value);
 
+/* A BLE signal strength for people: "Strong", "Good", "Fair", "Weak" (the
+ * thresholds are rough: RSSI depends on the antennas and the room), or
+ * "Unknown" for G_MININT16; and a network-cellular-signal-*-symbolic icon. */
+const char *signet_ui_signal_label     (gint          rssi);
+const char *signet_ui_signal_icon      (gint          rssi);
+/* "−67 dBm", or "" for G_MININT16. Returns: (transfer full) */
+char       *signet_ui_format_dbm       (gint          rssi);
+/* "Good (−67 dBm)", or "Unknown". Returns: (transfer full) */
+char       *signet_ui_format_signal    (gint          rssi);
+
 /* Give widget an accessible label (what AT-SPI names it). */
 void        signet_ui_set_accessible_label (GtkWidget  *widget,
                                             const char *label);
