@@ -64,6 +64,7 @@ struct _SignetBleTransport {
   guint rto;
   guint retries;
   guint window;
+  guint max_att_mtu;          /* 0: what BlueZ says */
   gboolean use_acquire;
 
   GMainContext *context;
@@ -1050,7 +1051,11 @@ open_finish_ok (SignetBleTransport *self)
 static void
 start_segments (SignetBleTransport *self)
 {
-  guint16 mtu = self->att_mtu;
+  guint16 mtu;
+
+  if (self->max_att_mtu != 0)
+    self->att_mtu = MIN (self->att_mtu, self->max_att_mtu);
+  mtu = self->att_mtu;
 
   self->epoch_ms = (guint32) (g_get_monotonic_time () / 1000);
   sp_seg_init (&self->seg, SP_SEG_ROLE_TOOL, mtu, (guint8) self->window, self->rxbuf,
@@ -1753,6 +1758,14 @@ signet_ble_transport_set_retransmit (SignetBleTransport *self, guint rto_ms, gui
   g_return_if_fail (SIGNET_IS_BLE_TRANSPORT (self));
   self->rto = rto_ms;
   self->retries = max_retries;
+}
+
+void
+signet_ble_transport_set_max_att_mtu (SignetBleTransport *self, guint mtu)
+{
+  g_return_if_fail (SIGNET_IS_BLE_TRANSPORT (self));
+  g_return_if_fail (mtu == 0 || (mtu >= SP_SEG_ATT_MTU_MIN && mtu <= 517));
+  self->max_att_mtu = mtu;
 }
 
 void

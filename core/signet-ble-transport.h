@@ -77,6 +77,12 @@ void        signet_ble_transport_set_retransmit          (SignetBleTransport  *s
 /* The receive window advertised (2..64, 0: default) for the next open. */
 void        signet_ble_transport_set_window              (SignetBleTransport  *self,
                                                           guint                window);
+/* Use at most this ATT MTU (23..517; 0: the link's, as BlueZ gives it) from
+ * the next open: the tool's segments are cut to it. The device still
+ * cuts its own to the link's MTU (every size up to that is valid,
+ * docs/ble.md "Segments"). For benchmarks and for links known to be bad. */
+void        signet_ble_transport_set_max_att_mtu         (SignetBleTransport  *self,
+                                                          guint                mtu);
 /* Force the WriteValue/StartNotify path even where Acquire* works. */
 void        signet_ble_transport_set_use_acquire         (SignetBleTransport  *self,
                                                           gboolean             use);
