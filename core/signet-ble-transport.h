@@ -30,6 +30,10 @@
 G_BEGIN_DECLS
 
 #define SIGNET_BLE_TRANSPORT_RECEIVE_TIMEOUT_DEFAULT 5000
+/* Messages received and not asked for yet that are kept; while that many
+ * wait, DATA segments are not taken (the device keeps them, unacknowledged,
+ * and sends them again), as SignetSerialTransport stops reading. */
+#define SIGNET_BLE_TRANSPORT_INBOX_MAX 32
 /* Connect + service resolution + RESET, ms. */
 #define SIGNET_BLE_TRANSPORT_OPEN_TIMEOUT_DEFAULT 30000
 
@@ -48,6 +52,7 @@ typedef struct {
   guint64 dropped;            /* bad segments + messages dropped (CRC, size) */
   guint64 l2cap_sent;         /* messages over the L2CAP channel */
   guint64 l2cap_received;
+  guint64 inbox_full;         /* DATA segments not taken: the inbox was full */
 } SignetBleStats;
 
 #define SIGNET_TYPE_BLE_TRANSPORT (signet_ble_transport_get_type ())
