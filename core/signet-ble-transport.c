@@ -64,6 +64,7 @@ struct _SignetBleTransport {
   guint rto;
   guint retries;
   guint window;
+  guint max_att_mtu;          /* 0: what BlueZ says */
   gboolean use_acquire;
 
   GMainContext *context;
@@ -106,7 +107,7 @@ struct _SignetBleTransport {
 
   GQueue sends;               /* (element-type Op): the first `given` are in seg */
   GQueue receives;
-  GQueue inbox;               /* (element-type GBytes) */
+  GQueue inbox;               /* (element-type GBytes), at most SIGNET_BLE_TRANSPORT_INBOX_MAX */
 
   SignetBleStats stats;
   sp_seg_stats seg_base;      /* seg's stats at open, to accumulate */
@@ -497,6 +498,16 @@ input_segment (SignetBleTransport *self, const guint8 *data, gsize len)
   gsize mlen = 0;
   unsigned ev;
 
+  /* Nobody receives: leave the device's DATA with the device (it is not
+   * acknowledged, so it comes again); ACK/NAK still count, so our sends
+   * go on. */
+  if (len > 0 && (data[0] & 0x80) == 0 &&
+      g_queue_get_length (&self->inbox) >= SIGNET_BLE_TRANSPORT_INBOX_MAX)
+    {
+      self->stats.inbox_full++;
+      return;
+    }
+
   ev = sp_seg_input (&self->seg, now_ms (self), data, len, &mlen);
   if (ev & SP_SEG_EV_ACKED)
     forget_sent (self, sp_seg_take_sent (&self->seg));
@@ -752,6 +763,13 @@ on_l2cap_readable (int fd, GIOCondition cond, gpointer user_data)
   ssize_t n;
 
   (void) cond;
+  if (g_queue_get_length (&self->inbox) >= SIGNET_BLE_TRANSPORT_INBOX_MAX)
+    {
+      /* Nobody receives: stop reading (the kernel's LE credits hold the
+       * device back) until a receive takes one (l2cap_resume). */
+      g_clear_pointer (&self->l2cap_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
   n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
@@ -781,6 +799,16 @@ on_l2cap_readable (int fd, GIOCondition cond, gpointer user_data)
     }
   self->stats.dropped++;
   return G_SOURCE_CONTINUE;
+}
+
+/* Read the channel again after the inbox was full. */
+static void
+l2cap_resume (SignetBleTransport *self)
+{
+  if (self->l2cap_fd >= 0 && self->l2cap_source == NULL && self->l2cap_task == NULL)
+    self->l2cap_source = attach (self, g_unix_fd_source_new (self->l2cap_fd,
+                                                             G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                 G_SOURCE_FUNC (on_l2cap_readable), self);
 }
 
 /* Sends go over the channel while it is open (one SDU each). */
@@ -1050,7 +1078,11 @@ open_finish_ok (SignetBleTransport *self)
 static void
 start_segments (SignetBleTransport *self)
 {
-  guint16 mtu = self->att_mtu;
+  guint16 mtu;
+
+  if (self->max_att_mtu != 0)
+    self->att_mtu = MIN (self->att_mtu, self->max_att_mtu);
+  mtu = self->att_mtu;
 
   self->epoch_ms = (guint32) (g_get_monotonic_time () / 1000);
   sp_seg_init (&self->seg, SP_SEG_ROLE_TOOL, mtu, (guint8) self->window, self->rxbuf,
@@ -1531,6 +1563,7 @@ signet_ble_transport_receive_async (SignetTransport     *transport,
   if (self->receives.length == 0 && (message = g_queue_pop_head (&self->inbox)) != NULL)
     {
       g_task_return_pointer (task, message, (GDestroyNotify) g_bytes_unref);
+      l2cap_resume (self);
       return;
     }
   if (self->state != STATE_OPEN)
@@ -1753,6 +1786,14 @@ signet_ble_transport_set_retransmit (SignetBleTransport *self, guint rto_ms, gui
   g_return_if_fail (SIGNET_IS_BLE_TRANSPORT (self));
   self->rto = rto_ms;
   self->retries = max_retries;
+}
+
+void
+signet_ble_transport_set_max_att_mtu (SignetBleTransport *self, guint mtu)
+{
+  g_return_if_fail (SIGNET_IS_BLE_TRANSPORT (self));
+  g_return_if_fail (mtu == 0 || (mtu >= SP_SEG_ATT_MTU_MIN && mtu <= 517));
+  self->max_att_mtu = mtu;
 }
 
 void

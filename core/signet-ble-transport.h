@@ -30,6 +30,10 @@
 G_BEGIN_DECLS
 
 #define SIGNET_BLE_TRANSPORT_RECEIVE_TIMEOUT_DEFAULT 5000
+/* Messages received and not asked for yet that are kept; while that many
+ * wait, DATA segments are not taken (the device keeps them, unacknowledged,
+ * and sends them again), as SignetSerialTransport stops reading. */
+#define SIGNET_BLE_TRANSPORT_INBOX_MAX 32
 /* Connect + service resolution + RESET, ms. */
 #define SIGNET_BLE_TRANSPORT_OPEN_TIMEOUT_DEFAULT 30000
 
@@ -48,6 +52,7 @@ typedef struct {
   guint64 dropped;            /* bad segments + messages dropped (CRC, size) */
   guint64 l2cap_sent;         /* messages over the L2CAP channel */
   guint64 l2cap_received;
+  guint64 inbox_full;         /* DATA segments not taken: the inbox was full */
 } SignetBleStats;
 
 #define SIGNET_TYPE_BLE_TRANSPORT (signet_ble_transport_get_type ())
@@ -77,6 +82,12 @@ void        signet_ble_transport_set_retransmit          (SignetBleTransport  *s
 /* The receive window advertised (2..64, 0: default) for the next open. */
 void        signet_ble_transport_set_window              (SignetBleTransport  *self,
                                                           guint                window);
+/* Use at most this ATT MTU (23..517; 0: the link's, as BlueZ gives it) from
+ * the next open: the tool's segments are cut to it. The device still
+ * cuts its own to the link's MTU (every size up to that is valid,
+ * docs/ble.md "Segments"). For benchmarks and for links known to be bad. */
+void        signet_ble_transport_set_max_att_mtu         (SignetBleTransport  *self,
+                                                          guint                mtu);
 /* Force the WriteValue/StartNotify path even where Acquire* works. */
 void        signet_ble_transport_set_use_acquire         (SignetBleTransport  *self,
                                                           gboolean             use);

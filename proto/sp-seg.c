@@ -74,6 +74,13 @@ reset_state (sp_seg *s)
   s->last_dup = 0;
   s->rx_len = 0;
   s->rx_got = 0;
+  s->rx_ahead = 0;
+  s->rx_first = 0;
+  s->rx_cap = 0;
+  s->rx_last_known = false;
+  s->rx_last_seq = 0;
+  s->rx_last_n = 0;
+  s->rx_gap_count = 0;
 }
 
 void
@@ -222,104 +229,21 @@ on_ack (sp_seg *s, uint32_t now, uint8_t next, bool nak, uint8_t window)
 
 /* ---- receiving data ------------------------------------------------------ */
 
-static unsigned
-on_data (sp_seg *s, const uint8_t *seg, size_t len, size_t *msg_len)
+static void
+ahead_clear (sp_seg *s)
 {
-  uint8_t type = seg[0];
-  uint8_t seq = seg[1];
-  uint8_t d = (uint8_t) (seq - s->rx_next);
-  bool first = (type & SP_SEG_T_FIRST) != 0;
-  bool last = (type & SP_SEG_T_LAST) != 0;
-  const uint8_t *p;
-  size_t n;
+  s->rx_ahead = 0;
+  s->rx_last_known = false;
+  s->rx_cap = 0;
+}
 
-  if (d != 0)
-    {
-      if (d < 128)
-        {
-          s->stats.out_of_order++;
-          if (!s->nak_sent)
-            {
-              s->nak_pending = true;
-              s->nak_sent = true;
-            }
-        }
-      else
-        {
-          s->stats.duplicates++;
-          if (!s->dup_run || seq != (uint8_t) (s->last_dup + 1))
-            s->ack_pending = true;
-          s->dup_run = true;
-          s->last_dup = seq;
-        }
-      return 0;
-    }
-
-  s->rx_next++;
-  s->stats.segments_received++;
-  s->nak_sent = false;
-  s->dup_run = false;
-  if (++s->rx_since_ack >= s->window / 2)
-    s->ack_pending = true;
-
-  if (first)
-    {
-      uint16_t mlen = (uint16_t) (seg[2] | (seg[3] << 8));
-
-      if (s->rx_active)
-        s->stats.bad_length++; /* the previous message never ended */
-      s->rx_active = true;
-      s->rx_got = 0;
-      s->rx_len = mlen;
-      s->rx_discard = false;
-      if (mlen == 0)
-        {
-          s->stats.bad_length++;
-          s->rx_discard = true;
-        }
-      else if ((size_t) mlen + SP_SEG_CRC_LEN > s->rxcap || mlen > SP_SEG_MSG_MAX)
-        {
-          s->stats.oversize++;
-          s->rx_discard = true;
-        }
-      p = seg + SP_SEG_FIRST_HDR;
-      n = len - SP_SEG_FIRST_HDR;
-    }
-  else
-    {
-      if (!s->rx_active)
-        {
-          /* a middle or last without its first: drop until the next first */
-          s->stats.bad_length++;
-          s->rx_active = true;
-          s->rx_discard = true;
-          s->rx_len = 0;
-          s->rx_got = 0;
-        }
-      p = seg + SP_SEG_HDR;
-      n = len - SP_SEG_HDR;
-    }
-
-  if (!s->rx_discard)
-    {
-      if (s->rx_got + n > (uint32_t) s->rx_len + SP_SEG_CRC_LEN)
-        {
-          s->stats.bad_length++;
-          s->rx_discard = true;
-        }
-      else
-        {
-          if (n > 0)
-            memcpy (s->rxbuf + s->rx_got, p, n);
-          s->rx_got += (uint32_t) n;
-        }
-    }
-
-  if (!last)
-    return 0;
-
+/* The LAST segment came: check the stream and deliver. */
+static unsigned
+finish_message (sp_seg *s, size_t *msg_len)
+{
   s->ack_pending = true;
   s->rx_active = false;
+  ahead_clear (s);
   if (s->rx_discard)
     return SP_SEG_EV_DROPPED;
   if (s->rx_got != (uint32_t) s->rx_len + SP_SEG_CRC_LEN)
@@ -342,6 +266,194 @@ on_data (sp_seg *s, const uint8_t *seg, size_t len, size_t *msg_len)
   if (msg_len != NULL)
     *msg_len = s->rx_len;
   return SP_SEG_EV_MESSAGE;
+}
+
+/* A DATA segment d ahead of the expected seq (a gap: reordering or loss).
+ * A MIDDLE or LAST of the message being reassembled (or of the one that
+ * starts at the expected seq) has a known place in the stream -- every
+ * segment but the last is full, and a FIRST carries 2 bytes less -- so it
+ * is kept in rxbuf and taken when the gap fills. Anything else (a FIRST,
+ * a segment past the message's LAST, one whose place is not known yet)
+ * is ignored, as go-back-N does, and comes again. */
+static void
+keep_ahead (sp_seg *s, const uint8_t *seg, size_t len, uint8_t d)
+{
+  bool last = (seg[0] & SP_SEG_T_LAST) != 0;
+  uint8_t start = s->rx_active ? s->rx_first : s->rx_next;
+  uint8_t k = (uint8_t) (seg[1] - start);
+  uint32_t n = (uint32_t) len - SP_SEG_HDR;
+  uint32_t cap = s->rx_cap, off, limit;
+  uint64_t bit;
+
+  if (d >= 64 || (seg[0] & SP_SEG_T_FIRST) || k == 0 || (s->rx_active && s->rx_discard))
+    return;
+  bit = (uint64_t) 1 << d;
+  if (s->rx_ahead & bit)
+    return;
+  if (s->rx_last_known && k >= (uint8_t) (s->rx_last_seq - start))
+    return;
+  if (!last)
+    {
+      if (cap != 0 && n != cap)
+        return;
+      cap = n;
+    }
+  else if (cap == 0 || n > cap)
+    return;
+  if (cap <= SP_SEG_FIRST_HDR - SP_SEG_HDR)
+    return;
+  off = (cap - (SP_SEG_FIRST_HDR - SP_SEG_HDR)) + (uint32_t) (k - 1) * cap;
+  limit = s->rx_active ? (uint32_t) s->rx_len + SP_SEG_CRC_LEN : (uint32_t) s->rxcap;
+  if (limit > s->rxcap)
+    limit = (uint32_t) s->rxcap;
+  if (off + n > limit || (s->rx_active && off < s->rx_got))
+    return;
+  memcpy (s->rxbuf + off, seg + SP_SEG_HDR, n);
+  s->rx_cap = (uint16_t) cap;
+  s->rx_ahead |= bit;
+  if (last)
+    {
+      s->rx_last_known = true;
+      s->rx_last_seq = seg[1];
+      s->rx_last_n = (uint16_t) n;
+    }
+}
+
+/* One more segment in order (rx_next moves on). */
+static void
+advance (sp_seg *s)
+{
+  s->rx_next++;
+  s->rx_ahead >>= 1;
+  s->stats.segments_received++;
+  s->nak_sent = false;
+  s->rx_gap_count = 0;
+  s->dup_run = false;
+  if (++s->rx_since_ack >= s->window / 2)
+    s->ack_pending = true;
+}
+
+/* Segments kept ahead that are now in order. */
+static unsigned
+take_ahead (sp_seg *s, size_t *msg_len)
+{
+  while (s->rx_ahead & 1)
+    {
+      bool last = s->rx_last_known && s->rx_last_seq == s->rx_next;
+      uint32_t n = last ? s->rx_last_n : s->rx_cap;
+
+      advance (s);
+      s->rx_got += n;
+      if (last)
+        return finish_message (s, msg_len);
+    }
+  return 0;
+}
+
+static unsigned
+on_data (sp_seg *s, const uint8_t *seg, size_t len, size_t *msg_len)
+{
+  uint8_t type = seg[0];
+  uint8_t seq = seg[1];
+  uint8_t d = (uint8_t) (seq - s->rx_next);
+  bool first = (type & SP_SEG_T_FIRST) != 0;
+  bool last = (type & SP_SEG_T_LAST) != 0;
+  const uint8_t *p;
+  size_t n;
+
+  if (d != 0)
+    {
+      if (d < 128)
+        {
+          unsigned tolerance = s->window / 2 < SP_SEG_REORDER_TOLERANCE ? s->window / 2
+                                                                         : SP_SEG_REORDER_TOLERANCE;
+
+          s->stats.out_of_order++;
+          keep_ahead (s, seg, len, d);
+          if (!s->nak_sent && ++s->rx_gap_count >= tolerance)
+            {
+              s->nak_pending = true;
+              s->nak_sent = true;
+            }
+        }
+      else
+        {
+          s->stats.duplicates++;
+          if (!s->dup_run || seq != (uint8_t) (s->last_dup + 1))
+            s->ack_pending = true;
+          s->dup_run = true;
+          s->last_dup = seq;
+        }
+      return 0;
+    }
+
+  advance (s);
+
+  if (first)
+    {
+      uint16_t mlen = (uint16_t) (seg[2] | (seg[3] << 8));
+
+      if (s->rx_active)
+        {
+          s->stats.bad_length++; /* the previous message never ended */
+          ahead_clear (s);
+        }
+      s->rx_active = true;
+      s->rx_first = seq;
+      s->rx_got = 0;
+      s->rx_len = mlen;
+      s->rx_discard = false;
+      if (mlen == 0)
+        {
+          s->stats.bad_length++;
+          s->rx_discard = true;
+        }
+      else if ((size_t) mlen + SP_SEG_CRC_LEN > s->rxcap || mlen > SP_SEG_MSG_MAX)
+        {
+          s->stats.oversize++;
+          s->rx_discard = true;
+        }
+      p = seg + SP_SEG_FIRST_HDR;
+      n = len - SP_SEG_FIRST_HDR;
+      /* Segments kept ahead were placed for a full FIRST of this size;
+       * if it is not, they were another message's: forget them (they
+       * were not acknowledged, so they come again). */
+      if (s->rx_ahead != 0 && (last || n + (SP_SEG_FIRST_HDR - SP_SEG_HDR) != s->rx_cap))
+        ahead_clear (s);
+    }
+  else
+    {
+      if (!s->rx_active)
+        {
+          /* a middle or last without its first: drop until the next first */
+          s->stats.bad_length++;
+          s->rx_active = true;
+          s->rx_discard = true;
+          s->rx_first = seq;
+          s->rx_len = 0;
+          s->rx_got = 0;
+        }
+      p = seg + SP_SEG_HDR;
+      n = len - SP_SEG_HDR;
+      if (s->rx_ahead != 0 && !last && n != s->rx_cap)
+        ahead_clear (s);
+    }
+
+  if (!s->rx_discard)
+    {
+      if (s->rx_got + n > (uint32_t) s->rx_len + SP_SEG_CRC_LEN)
+        {
+          s->stats.bad_length++;
+          s->rx_discard = true;
+        }
+      else if (n > 0)
+        memcpy (s->rxbuf + s->rx_got, p, n);
+    }
+  s->rx_got += (uint32_t) n;
+
+  if (last)
+    return finish_message (s, msg_len);
+  return take_ahead (s, msg_len);
 }
 
 unsigned

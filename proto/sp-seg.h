@@ -52,6 +52,10 @@ extern "C" {
 #define SP_SEG_WINDOW_DEFAULT 32
 #define SP_SEG_TX_SLOTS 8              /* messages queued or in flight */
 #define SP_SEG_RTO_DEFAULT 500         /* ms without progress: go back */
+/* Segments received ahead of a gap before the receiver NAKs it: a gap
+ * that fills sooner was reordering, not loss (BlueZ spreads write
+ * commands and notifications over its EATT bearers, docs/ble.md). */
+#define SP_SEG_REORDER_TOLERANCE 8
 #define SP_SEG_RETRIES_DEFAULT 8       /* timeouts in a row: give up */
 
 /* Segment types. */
@@ -169,6 +173,16 @@ typedef struct {
   uint8_t last_dup;
   uint16_t rx_len;
   uint32_t rx_got;
+  /* segments ahead of rx_next kept in rxbuf (reordering): bit d is seq
+   * rx_next + d; only MIDDLE/LAST segments of the message being (or
+   * about to be) reassembled, placed by their seq */
+  uint64_t rx_ahead;
+  uint8_t rx_first;       /* seq of the current message's FIRST */
+  uint16_t rx_cap;        /* stream bytes of its full MIDDLE segments (0: not known) */
+  bool rx_last_known;     /* its LAST is among rx_ahead */
+  uint8_t rx_last_seq;
+  uint16_t rx_last_n;
+  uint8_t rx_gap_count;   /* segments seen ahead of the current gap */
 
   sp_seg_stats stats;
 } sp_seg;

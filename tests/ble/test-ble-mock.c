@@ -20,6 +20,8 @@
  *  fallback         WriteValue/StartNotify where Acquire* is refused
  *  bulk-resume      the link drops in the middle of a bulk transfer; a new
  *                   connection and session resume at the device's offset
+ *  inbox-bound      nobody receives: at most INBOX_MAX messages are kept, the
+ *                   device sends the rest again, all arrive in order
  *
  *   test-ble-mock SIGNETD SIGNET_DEVSIM MODELS_DIR TEMPLATE [--tap]
  *
@@ -37,6 +39,7 @@
 #include "signet-ble-monitor.h"
 #include "signet-ble-transport.h"
 #include "signet-device-monitor.h"
+#include "sp-msg.h"
 
 static const char *template_path;
 
@@ -602,6 +605,64 @@ test_bulk_resume (void)
   ble_stop (&b);
 }
 
+/* Nobody receives: the transport keeps at most INBOX_MAX messages and
+ * leaves the rest with the device (unacknowledged), which sends them
+ * again; once received, every answer comes, in order. */
+static void
+test_inbox_bound (void)
+{
+  Fixture *f = shared_fixture ();
+  const guint count = SIGNET_BLE_TRANSPORT_INBOX_MAX + 8;
+  BleDevice b;
+  SignetBleStats st;
+  gint64 end;
+
+  if (f == NULL)
+    return;
+  ble_start (f, &b, "ble-inbox", "GW1-7006", 185, TRUE);
+  for (guint i = 0; i < count; i++)
+    {
+      guint8 buf[64];
+      sp_msg_request req = { .type = SP_MSG_HELLO, .id = 100 + i };
+      size_t len = 0;
+      g_autoptr(GBytes) msg = NULL;
+
+      g_assert_cmpint (sp_msg_request_encode (&req, buf, sizeof buf, &len), ==, SP_OK);
+      msg = g_bytes_new (buf, len);
+      signet_transport_send_async (SIGNET_TRANSPORT (b.ble), msg, NULL, NULL, NULL);
+    }
+  /* until the device has had to hold some back */
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+      signet_ble_transport_get_stats (b.ble, &st);
+    }
+  while (st.inbox_full == 0 && g_get_monotonic_time () < end);
+  g_assert_cmpuint (st.inbox_full, >, 0);
+  g_assert_cmpuint (st.messages_received, ==, SIGNET_BLE_TRANSPORT_INBOX_MAX);
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr(GAsyncResult) res = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) got = NULL;
+      sp_msg_response resp;
+      gsize len;
+      const guint8 *p;
+
+      FIXTURE_AWAIT (signet_transport_receive_async (SIGNET_TRANSPORT (b.ble), NULL,
+                                                     fixture_got_result, &res), res);
+      got = signet_transport_receive_finish (SIGNET_TRANSPORT (b.ble), res, &error);
+      g_assert_no_error (error);
+      p = g_bytes_get_data (got, &len);
+      g_assert_cmpint (sp_msg_response_decode (p, len, &resp), ==, SP_OK);
+      g_assert_cmpuint (resp.id, ==, 100 + i);
+    }
+  log_stats (&b);
+  ble_stop (&b);
+}
+
 /* BlueZ leaves the bus under an open transport. */
 static void
 test_bluez_vanishes (void)
@@ -660,6 +721,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ble-mock/fallback", test_fallback);
   g_test_add_func ("/ble-mock/bulk-resume", test_bulk_resume);
   g_test_add_func ("/ble-mock/bluez-vanishes", test_bluez_vanishes);
+  g_test_add_func ("/ble-mock/inbox-bound", test_inbox_bound);
   ret = g_test_run ();
   if (fixture_ready)
     fixture_teardown (&fixture);
