@@ -2066,7 +2066,10 @@ bulk_fail (GTask    *task,
 
   if (b->error != NULL || b->returned)
     {
+      /* A later failure (a send the link gave up on after a receive
+       * failed) may be what the first one was waiting for. */
       g_error_free (error);
+      bulk_maybe_return (task);
       return;
     }
   b->error = error;

@@ -8,15 +8,16 @@ as one TAP stream:
     SIGNET_TEST_TRANSPORT=ble: devsim `run --ble` on the peripheral
     controllers, the tool through the real bluetoothd on the central one
     (tests/engine/engine-fixture.h);
-  * the independent Python central's link tests and benchmark
-    (test_ble_real.py).
+  * the independent Python central's link tests (test_ble_real.py);
+  * with --bench, the benchmark over the real link (bench_ble.py with
+    tests/bench/bench-ble-bluez; last, as it restarts bluetoothd).
 
 Each program's TAP is renumbered into one plan; its test names are
 prefixed with the program's name and "[ble]". A program that dies
 before its plan is complete gives a failure naming it (with the tail of
 its stderr), never a silent pass.
 
-Usage: run-in-guest.py SIGNETD DEVSIM MODELS_DIR ENGINE_TEST...
+Usage: run-in-guest.py [--bench BENCH_BLE_BLUEZ] SIGNETD DEVSIM MODELS_DIR ENGINE_TEST...
 """
 
 import os
@@ -81,10 +82,14 @@ def run(tap, label, argv, env):
 
 
 def main():
-    if len(sys.argv) < 4:
+    args = sys.argv[1:]
+    bench = None
+    if args[:1] == ["--bench"] and len(args) > 1:
+        bench, args = args[1], args[2:]
+    if len(args) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    signetd, devsim, models = sys.argv[1:4]
+    signetd, devsim, models = args[:3]
     tap = Tap()
     env = dict(os.environ)
     env.update({
@@ -93,11 +98,14 @@ def main():
         "GSETTINGS_BACKEND": "memory",
         "LC_ALL": "C.UTF-8",
     })
-    for prog in sys.argv[4:]:
+    for prog in args[3:]:
         label = os.path.basename(prog)
         run(tap, label, [prog, signetd, devsim, models, "--tap"], env)
     run(tap, "ble-central", ["/usr/bin/python3", os.path.join(HERE, "test_ble_real.py"),
-                             devsim, models, "--bench"], dict(os.environ))
+                             devsim, models], dict(os.environ))
+    if bench is not None:
+        run(tap, "bench-ble-bluez", ["/usr/bin/python3", os.path.join(HERE, "bench_ble.py"),
+                                     devsim, models, bench], dict(os.environ))
     print("1..%d" % tap.n, flush=True)
     return 1 if tap.failed else 0
 

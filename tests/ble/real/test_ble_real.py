@@ -6,9 +6,10 @@ the tool side on hci1 through bluetoothd -- discovery with the service
 UUID filter, connect, GATT resolution, AcquireWrite/AcquireNotify, the
 segment layer (tests/ble/real/ble_central.py, written from docs/ble.md),
 HELLO/ATTEST (devsim_client.Device over the BLE link), the L2CAP channel
-and its PSM from HELLO, segment faults, and the benchmark. Prints TAP.
+and its PSM from HELLO, segment faults. Prints TAP. (The benchmark is
+tests/bench/bench-ble-bluez, the tool's own transport: bench_ble.py.)
 
-Usage: test_ble_real.py DEVSIM MODELS_DIR [--bench]"""
+Usage: test_ble_real.py DEVSIM MODELS_DIR"""
 
 import json
 import os
@@ -73,38 +74,8 @@ class BleDevsim:
             return self.proc.wait()
 
 
-def throughput(link, n_msgs, size, pipelined):
-    """Payload bytes per second for n_msgs requests of about size bytes,
-    all queued at once (pipelined: the window) or one at a time
-    (stop-and-wait: the next only after the answer)."""
-    msgs = [det({0: 99, 1: 1000 + i, 2: b"\xa5" * size}) for i in range(n_msgs)]
-    before = link.seg.stats["bytes_sent"] + link.seg.stats["bytes_received"]
-    t0 = time.monotonic()
-    answers = 0
-    if pipelined:
-        sent = 0
-        while answers < n_msgs:
-            while sent < n_msgs and sent - answers < 8:
-                link.send(msgs[sent])
-                sent += 1
-            if link.recv(10.0) is None:
-                raise bc.BleError("no answer (pipelined)")
-            answers += 1
-    else:
-        for m in msgs:
-            link.send(m)
-            if link.recv(10.0) is None:
-                raise bc.BleError("no answer (stop-and-wait)")
-            answers += 1
-    dt = time.monotonic() - t0
-    payload = sum(len(m) for m in msgs)
-    on_link = link.seg.stats["bytes_sent"] + link.seg.stats["bytes_received"] - before
-    return payload / dt, payload / max(1, on_link), dt
-
-
 def main():
     devsim, models = sys.argv[1], sys.argv[2]
-    bench = "--bench" in sys.argv
     t = Tap()
     fac = Factory(devsim, models)
     serial = "GW1-BLE-0001"
@@ -151,21 +122,6 @@ def main():
         st = link.seg.stats
         t.note("segments: %r" % st)
         t.eq(st["bad_crc"], 0, "no message dropped for CRC")
-
-        if bench:
-            t.note("benchmark: 16 requests of ~1900 B; payload B/s, payload per link byte")
-            for cap in (23, 185, 247):
-                if cap > link.att_mtu:
-                    t.note("MTU %d: above the link's %d, skipped" % (cap, link.att_mtu))
-                    continue
-                link.seg.mtu = cap
-                sw = throughput(link, 16, 1900, pipelined=False)
-                pw = throughput(link, 16, 1900, pipelined=True)
-                t.note("ATT MTU %3d: windowed %8.0f B/s (%.3f payload/link B, %.1f s) | "
-                       "stop-and-wait %8.0f B/s (%.1f s) | x%.2f"
-                       % (cap, pw[0], pw[1], pw[2], sw[0], sw[2], pw[0] / sw[0]))
-                t.ok(pw[0] > 0 and sw[0] > 0, "benchmark at ATT MTU %d" % cap)
-            link.seg.mtu = link.seg_mtu
 
         # L2CAP: the PSM from HELLO, one message per SDU.
         l2_name = "ATTEST over the L2CAP channel (PSM from HELLO)"
