@@ -98,8 +98,10 @@ struct _SignetBleTransport {
   int l2cap_pending_fd;       /* connecting */
   GTask *l2cap_task;
   GSource *l2cap_source;
+  GSource *l2cap_out_source;  /* waiting for the channel's credits */
   char *address;              /* Device1 Address, AddressType */
   gboolean address_random;
+  char *local_address;        /* its Adapter1's Address */
 
   sp_seg seg;
   guint8 rxbuf[SP_SEG_RXBUF_SIZE (SP_SEG_MSG_MAX)];
@@ -336,6 +338,7 @@ release_link (SignetBleTransport *self)
   source_clear (&self->rx_out_source);
   source_clear (&self->timer_source);
   source_clear (&self->l2cap_source);
+  source_clear (&self->l2cap_out_source);
   source_clear (&self->open_timeout_source);
   source_clear (&self->open_cancel_source);
   if (self->cancellable != NULL)
@@ -780,6 +783,7 @@ on_l2cap_readable (int fd, GIOCondition cond, gpointer user_data)
       close (self->l2cap_fd);
       self->l2cap_fd = -1;
       g_clear_pointer (&self->l2cap_source, g_source_unref);
+      source_clear (&self->l2cap_out_source);
       g_object_notify (G_OBJECT (self), "capabilities");
       pump (self);
       return G_SOURCE_REMOVE;
@@ -811,13 +815,28 @@ l2cap_resume (SignetBleTransport *self)
                                  G_SOURCE_FUNC (on_l2cap_readable), self);
 }
 
-/* Sends go over the channel while it is open (one SDU each). */
+static void l2cap_flush (SignetBleTransport *self);
+
+static gboolean
+on_l2cap_writable (int fd, GIOCondition cond, gpointer user_data)
+{
+  SignetBleTransport *self = user_data;
+
+  g_clear_pointer (&self->l2cap_out_source, g_source_unref);
+  l2cap_flush (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends go over the channel while it is open (one SDU each); when the
+ * device's LE credits run out the kernel says EAGAIN and the rest waits
+ * until the socket is writable again. */
 static void
 l2cap_flush (SignetBleTransport *self)
 {
   Op *op;
 
-  while (self->l2cap_fd >= 0 && (op = g_queue_peek_head (&self->sends)) != NULL && !op->given)
+  while (self->l2cap_fd >= 0 && self->l2cap_out_source == NULL
+         && (op = g_queue_peek_head (&self->sends)) != NULL && !op->given)
     {
       guint8 buf[L2CAP_SDU_MAX];
       gsize len;
@@ -828,7 +847,14 @@ l2cap_flush (SignetBleTransport *self)
       memcpy (buf, data, len);
       for (int k = 0; k < 4; k++)
         buf[len + (gsize) k] = (guint8) (crc >> (8 * k));
-      n = send (self->l2cap_fd, buf, len + SP_CRC32_LEN, MSG_NOSIGNAL);
+      n = send (self->l2cap_fd, buf, len + SP_CRC32_LEN, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        {
+          self->l2cap_out_source =
+            attach (self, g_unix_fd_source_new (self->l2cap_fd, G_IO_OUT | G_IO_HUP | G_IO_ERR),
+                    G_SOURCE_FUNC (on_l2cap_writable), self);
+          return;
+        }
       g_queue_pop_head (&self->sends);
       if (n != (ssize_t) (len + SP_CRC32_LEN))
         op_complete (op, error_new (SIGNET_TRANSPORT_ERROR_IO, "%s: L2CAP send: %s", self->path,
@@ -921,10 +947,25 @@ signet_ble_transport_open_l2cap_async (SignetBleTransport  *self,
         return;
       }
     (void) setsockopt (fd, SOL_BLUETOOTH, BT_SECURITY, &sec, sizeof sec);
+    /* From the controller BlueZ connected the device through (with
+     * several, the kernel's own choice may be another one). */
     memset (&local, 0, sizeof local);
     local.l2_family = AF_BLUETOOTH;
     local.l2_bdaddr_type = BDADDR_LE_PUBLIC;
-    (void) bind (fd, (struct sockaddr *) &local, sizeof local);
+    if (self->local_address != NULL)
+      (void) str2ba (self->local_address, &local.l2_bdaddr);
+    if (bind (fd, (struct sockaddr *) &local, sizeof local) < 0)
+      {
+        int err = errno;
+
+        close (fd);
+        g_task_return_error (task, error_new (SIGNET_TRANSPORT_ERROR_IO,
+                                              "L2CAP: cannot bind to %s: %s",
+                                              self->local_address != NULL
+                                              ? self->local_address : "any controller",
+                                              g_strerror (err)));
+        return;
+      }
     /* Non-blocking: the channel's set-up completes when the socket turns
      * writable. */
     if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno != EINPROGRESS)
@@ -1291,13 +1332,27 @@ on_objects (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_variant_lookup (device, "Connected", "b", &connected);
   {
-    const char *address = NULL, *type = NULL;
+    const char *address = NULL, *type = NULL, *adapter = NULL;
 
     g_clear_pointer (&self->address, g_free);
     if (g_variant_lookup (device, "Address", "&s", &address))
       self->address = g_strdup (address);
     self->address_random = g_variant_lookup (device, "AddressType", "&s", &type) &&
                            g_str_equal (type, "random");
+    /* The controller BlueZ reaches the device through: the L2CAP
+     * channel must leave from the same one. */
+    g_clear_pointer (&self->local_address, g_free);
+    if (g_variant_lookup (device, "Adapter", "&o", &adapter))
+      {
+        g_autoptr(GVariant) a_ifaces = g_variant_lookup_value (objects, adapter, NULL);
+        g_autoptr(GVariant) a_props = NULL;
+
+        if (a_ifaces != NULL)
+          a_props = g_variant_lookup_value (a_ifaces, "org.bluez.Adapter1",
+                                            G_VARIANT_TYPE_VARDICT);
+        if (a_props != NULL && g_variant_lookup (a_props, "Address", "&s", &address))
+          self->local_address = g_strdup (address);
+      }
   }
   g_variant_lookup (device, "ServicesResolved", "b", &resolved);
   if (!connected)
@@ -1682,6 +1737,7 @@ signet_ble_transport_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
   g_free (self->address);
+  g_free (self->local_address);
   G_OBJECT_CLASS (signet_ble_transport_parent_class)->finalize (object);
 }
 
@@ -1700,6 +1756,26 @@ signet_ble_transport_class_init (SignetBleTransportClass *klass)
   g_object_class_override_property (object_class, PROP_CONNECTED, "connected");
 }
 
+/* The L2CAP channel is the BLE link's bulk channel. */
+static void
+open_channel_async (SignetTransport     *transport,
+                    guint16              psm,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  signet_ble_transport_open_l2cap_async (SIGNET_BLE_TRANSPORT (transport), psm, cancellable,
+                                         callback, user_data);
+}
+
+static gboolean
+open_channel_finish (SignetTransport  *transport,
+                     GAsyncResult     *result,
+                     GError          **error)
+{
+  return signet_ble_transport_open_l2cap_finish (SIGNET_BLE_TRANSPORT (transport), result, error);
+}
+
 static void
 signet_ble_transport_iface_init (SignetTransportInterface *iface)
 {
@@ -1710,6 +1786,8 @@ signet_ble_transport_iface_init (SignetTransportInterface *iface)
   iface->receive_async = signet_ble_transport_receive_async;
   iface->receive_finish = signet_ble_transport_receive_finish;
   iface->close = signet_ble_transport_close;
+  iface->open_channel_async = open_channel_async;
+  iface->open_channel_finish = open_channel_finish;
 }
 
 static void

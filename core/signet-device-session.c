@@ -47,6 +47,7 @@ struct _SignetDeviceSession
   guint32 next_id;
 
   SignetDeviceInfo *info;        /* after HELLO */
+  gboolean channel_tried;        /* the bulk channel of this HELLO's link was asked for */
   GBytes *nonce;
   gboolean attested;
   SignetKey *leaf_key;
@@ -948,6 +949,8 @@ handle_hello (GTask *task,
   info->clock = r->clock;
   info->max_message = r->max_message;
   info->revocation_version = r->revocation_version;
+  if ((r->capabilities & SP_MSG_CAP_L2CAP) != 0 && r->has_psm && r->psm > 0 && r->psm <= G_MAXUINT16)
+    info->bulk_psm = (guint16) r->psm;
 
   /* A new session: whatever the last one proved is gone. */
   g_clear_pointer (&self->info, signet_device_info_free);
@@ -956,6 +959,7 @@ handle_hello (GTask *task,
   self->nonce = g_bytes_new (r->nonce.ptr, r->nonce.len);
   self->attested = FALSE;
   self->authorized = FALSE;
+  self->channel_tried = FALSE;
   self->seq = 0;
   self->pending = 0;
   g_clear_pointer (&self->leaf_key, signet_key_unref);
@@ -2025,6 +2029,8 @@ bulk_complete (GTask *task)
   t->resyncs = b->resyncs;
   t->chunk_size = b->chunk;
   t->window = b->window;
+  t->channel = (signet_transport_get_capabilities (self->transport)
+                & SIGNET_TRANSPORT_CAPABILITY_BULK_CHANNEL) != 0;
   op_done (task);
   g_task_return_pointer (task, t, (GDestroyNotify) signet_device_transfer_free);
 }
@@ -2539,6 +2545,44 @@ on_image_hashed (GObject      *source,
   exchange (task, &req);
 }
 
+/* Up to 64 MiB: hashed off the main loop; then BULK_BEGIN. */
+static void
+transfer_hash (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  GTask *hash = g_task_new (g_task_get_source_object (task), NULL, on_image_hashed, task);
+
+  g_task_set_task_data (hash, g_bytes_ref (op->bulk->image), (GDestroyNotify) g_bytes_unref);
+  g_task_run_in_thread (hash, hash_image_thread);
+  g_object_unref (hash);
+}
+
+static void
+on_bulk_channel (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  SignetDeviceSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!signet_transport_open_channel_finish (SIGNET_TRANSPORT (source), result, &error))
+    {
+      if (g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_CANCELLED))
+        {
+          op_fail_literal (task, SIGNET_DEVICE_ERROR_CANCELLED, "Cancelled");
+          g_object_unref (task);
+          return;
+        }
+      /* Not fatal: the same transfer goes over the main link. */
+      g_debug ("transfer: the device's bulk channel (PSM %u) did not open, using the main "
+               "link: %s", self->info->bulk_psm, error->message);
+    }
+  else
+    g_debug ("transfer: over the device's bulk channel (PSM %u)", self->info->bulk_psm);
+  transfer_hash (task);
+}
+
 void
 signet_device_session_transfer_async (SignetDeviceSession *self,
                                       GBytes              *image,
@@ -2546,7 +2590,6 @@ signet_device_session_transfer_async (SignetDeviceSession *self,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  g_autoptr(GTask) hash = NULL;
   GTask *task;
   Op *op;
   Bulk *b;
@@ -2608,10 +2651,18 @@ signet_device_session_transfer_async (SignetDeviceSession *self,
   b->quiet = b->window > 1 && (self->info->capabilities & SP_MSG_CAP_BULK_QUIET) != 0;
   b->ack_every = b->quiet ? MAX (1u, b->window / BULK_ACK_DIVISOR) : 1;
 
-  /* Up to 64 MiB: hashed off the main loop. */
-  hash = g_task_new (self, NULL, on_image_hashed, task);
-  g_task_set_task_data (hash, g_bytes_ref (image), (GDestroyNotify) g_bytes_unref);
-  g_task_run_in_thread (hash, hash_image_thread);
+  /* The device's bulk channel first, where it offers one the link can
+   * open (BLE: its L2CAP PSM); GATT otherwise. */
+  if (self->info->bulk_psm != 0 && !self->channel_tried
+      && (signet_transport_get_capabilities (self->transport)
+          & SIGNET_TRANSPORT_CAPABILITY_BULK_CHANNEL) == 0)
+    {
+      self->channel_tried = TRUE;
+      signet_transport_open_channel_async (self->transport, self->info->bulk_psm, cancellable,
+                                           on_bulk_channel, task);
+      return;
+    }
+  transfer_hash (task);
 }
 
 SignetDeviceTransfer *

@@ -100,6 +100,7 @@ typedef struct {
   gboolean clock;
   guint64 max_message;
   guint64 revocation_version;
+  guint16 bulk_psm;         /* the L2CAP channel it offers for bulk transfer, 0: none */
 } SignetDeviceInfo;
 
 void              signet_device_info_free (SignetDeviceInfo *info);
@@ -133,6 +134,7 @@ typedef struct {
   guint64 resyncs;          /* times the device named another offset and we resumed there */
   guint chunk_size;         /* data bytes of a full BULK_DATA */
   guint window;             /* BULK_DATA requests kept in flight */
+  gboolean channel;         /* sent over the link's bulk channel (BLE: L2CAP) */
 } SignetDeviceTransfer;
 
 void              signet_device_transfer_free (SignetDeviceTransfer *transfer);

@@ -125,6 +125,47 @@ signet_transport_close (SignetTransport *self)
   SIGNET_TRANSPORT_GET_IFACE (self)->close (self);
 }
 
+void
+signet_transport_open_channel_async (SignetTransport     *self,
+                                     guint16              psm,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  SignetTransportInterface *iface;
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SIGNET_IS_TRANSPORT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  iface = SIGNET_TRANSPORT_GET_IFACE (self);
+  if (iface->open_channel_async != NULL)
+    {
+      iface->open_channel_async (self, psm, cancellable, callback, user_data);
+      return;
+    }
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, signet_transport_open_channel_async);
+  g_task_return_new_error (task, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_NOT_FOUND,
+                           "This link has no separate bulk channel");
+}
+
+gboolean
+signet_transport_open_channel_finish (SignetTransport  *self,
+                                      GAsyncResult     *result,
+                                      GError          **error)
+{
+  SignetTransportInterface *iface;
+
+  g_return_val_if_fail (SIGNET_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = SIGNET_TRANSPORT_GET_IFACE (self);
+  if (g_async_result_is_tagged (result, signet_transport_open_channel_async))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return iface->open_channel_finish (self, result, error);
+}
+
 char *
 signet_transport_dup_name (SignetTransport *self)
 {

@@ -105,6 +105,10 @@ G_DECLARE_INTERFACE (SignetTransport, signet_transport, SIGNET, TRANSPORT, GObje
  * @receive_async: wait for the next whole message
  * @receive_finish: the message, or an error
  * @close: drop the link at once; pending operations fail with CLOSED
+ * @open_channel_async: (optional) open the separate bulk channel the
+ *   device offered (HELLO's PSM: an LE L2CAP channel); from then on the
+ *   capabilities include BULK_CHANNEL
+ * @open_channel_finish: the result of @open_channel_async
  *
  * Implementations also implement the properties below (override them with
  * g_object_class_override_property()) and emit #SignetTransport::disconnected.
@@ -135,9 +139,17 @@ struct _SignetTransportInterface {
                                GAsyncResult         *result,
                                GError              **error);
   void      (*close)          (SignetTransport      *self);
+  void      (*open_channel_async)  (SignetTransport      *self,
+                                    guint16               psm,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data);
+  gboolean  (*open_channel_finish) (SignetTransport      *self,
+                                    GAsyncResult         *result,
+                                    GError              **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 /*
@@ -200,6 +212,21 @@ GBytes     *signet_transport_receive_finish  (SignetTransport      *self,
  * operations complete with SIGNET_TRANSPORT_ERROR_CLOSED; unsent bytes are
  * discarded. */
 void        signet_transport_close           (SignetTransport      *self);
+
+/* Open the device's separate bulk channel (HELLO key 14, a PSM, with
+ * capability bit SP_MSG_CAP_L2CAP: docs/ble.md "L2CAP"); the link must be
+ * open. Messages then go over it and the capabilities gain BULK_CHANNEL;
+ * when it closes, the link goes on without it. NOT_FOUND when this kind
+ * of link has no such channel (serial) or this system cannot open one;
+ * any other error of the domain when the channel did not open. */
+void        signet_transport_open_channel_async  (SignetTransport      *self,
+                                                  guint16               psm,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean    signet_transport_open_channel_finish (SignetTransport      *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
 
 /* The properties. name: (transfer full) */
 char       *signet_transport_dup_name        (SignetTransport      *self);

@@ -19,6 +19,11 @@
  *                    the device runs its old configuration, nothing pending
  *  health-fail       --health-fail: APPLY refused with HEALTH, nothing
  *                    changes
+ *  bulk-channel      over BLE, a device offering an L2CAP channel (devsim
+ *                    --l2cap, its PSM in HELLO) gets the image over it
+ *                    (SignetDeviceTransfer.channel, the transport's L2CAP
+ *                    counters), then applies and commits it; over serial
+ *                    the same transfer takes the one link
  *
  * One signetd and one sign-in serve all cases (a second sign-in would wait
  * for the next TOTP step). Every fault comes from a fixed seed.
@@ -502,6 +507,53 @@ test_health_fail (void)
   fixture_device_stop (&d);
 }
 
+/* ---- the bulk channel (BLE: an LE L2CAP channel) ------------------------- */
+
+static void
+test_bulk_channel (void)
+{
+  const char *ble_args[] = { "--l2cap", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) image = make_image (64 * 1024, 5);
+  g_autoptr(SignetDeviceTransfer) t = NULL;
+  g_autoptr(SignetDeviceReceipt) applied = NULL;
+  g_autoptr(SignetDeviceReceipt) committed = NULL;
+  g_autofree char *digest_hex = NULL;
+  Fixture *f = shared_fixture ();
+  FixtureDevice d;
+  gboolean ble = fixture_transport_is_ble ();
+
+  if (f == NULL)
+    return;
+  fixture_device_start (f, &d, "channel", "acme-gw1", "GW1-9005", ble ? ble_args : NULL);
+  fixture_device_open (&d);
+  g_assert_cmpuint (signet_device_session_get_info (d.session)->bulk_psm != 0, ==, ble);
+  t = transfer (&d, image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->size, ==, g_bytes_get_size (image));
+  g_assert_cmpuint (t->channel, ==, ble);
+  if (ble)
+    {
+      SignetBleStats st;
+
+      signet_ble_transport_get_stats (SIGNET_BLE_TRANSPORT (d.transport), &st);
+      g_test_message ("over L2CAP PSM %u: %" G_GUINT64_FORMAT " chunks, %" G_GUINT64_FORMAT
+                      " SDUs sent, %" G_GUINT64_FORMAT " received; GATT segments sent %"
+                      G_GUINT64_FORMAT, signet_device_session_get_info (d.session)->bulk_psm,
+                      t->chunks, st.l2cap_sent, st.l2cap_received, st.segments_sent);
+      g_assert_cmpuint (st.l2cap_sent, >=, t->chunks);
+      g_assert_cmpuint (st.l2cap_received, >, 0);
+    }
+  applied = apply_firmware (f, &d, t->digest, &error);
+  g_assert_no_error (error);
+  committed = commit (&d, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (committed->committed_version, ==, 2);
+  digest_hex = fixture_hex (committed->config_digest);
+  assert_state (&d, 2, digest_hex);
+  fixture_device_stop (&d);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -514,6 +566,7 @@ main (int   argc,
   g_test_add_func ("/signet/device-faults/bulk-disconnect", test_bulk_disconnect);
   g_test_add_func ("/signet/device-faults/crash-mid-apply", test_crash_mid_apply);
   g_test_add_func ("/signet/device-faults/health-fail", test_health_fail);
+  g_test_add_func ("/signet/device-faults/bulk-channel", test_bulk_channel);
   ret = g_test_run ();
   if (fixture_ready)
     {
