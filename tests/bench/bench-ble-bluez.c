@@ -23,10 +23,15 @@
  * on the link (both directions, every segment, acknowledgements and
  * resent ones included: SignetBleStats), payload bytes/s, and the
  * segment layer's counters (resent, timeouts, duplicates, out of order);
- * then windowed / stop-and-wait. Asserts nothing about time.
+ * then windowed / stop-and-wait. Then, with --l2cap and a device that
+ * offers an LE L2CAP channel (its PSM in HELLO, `devsim run --ble
+ * --l2cap`), the same requests over that channel (one SDU per message,
+ * the kernel's credit-based flow control: what the engine's bulk
+ * transfer uses when the device offers it), windowed, against GATT
+ * windowed on the same connection. Asserts nothing about time.
  *
  *   bench-ble-bluez --adapter hci1 --name SERIAL [--count N] [--inflight N]
- *                   [--att-mtu N] [--rto MS] [--rounds N]
+ *                   [--att-mtu N] [--rto MS] [--rounds N] [--l2cap]
  */
 #include "config.h"
 
@@ -177,6 +182,42 @@ bulk_data (guint32 id, guint64 offset)
   return g_bytes_new (out, len);
 }
 
+/* The PSM of the device's L2CAP channel from HELLO (0: none offered). */
+static guint16
+hello_psm (SignetTransport *t)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GBytes) msg = NULL;
+  sp_msg_request req;
+  sp_msg_response resp;
+  guint8 out[64];
+  size_t len = 0;
+  gsize alen;
+  const guint8 *p;
+
+  memset (&req, 0, sizeof req);
+  req.type = SP_MSG_HELLO;
+  req.id = 0x7fff0000u;
+  if (sp_msg_request_encode (&req, out, sizeof out, &len) != SP_OK)
+    g_error ("sp_msg_request_encode (HELLO)");
+  msg = g_bytes_new (out, len);
+  signet_transport_send_async (t, msg, NULL, got_result, &res);
+  if (!signet_transport_send_finish (t, wait_for (&res), &error))
+    g_error ("HELLO: %s", error->message);
+  g_clear_object (&res);
+  signet_transport_receive_async (t, NULL, got_result, &res);
+  answer = signet_transport_receive_finish (t, wait_for (&res), &error);
+  if (answer == NULL)
+    g_error ("HELLO: %s", error->message);
+  p = g_bytes_get_data (answer, &alen);
+  if (sp_msg_response_decode (p, alen, &resp) != SP_OK || resp.id != req.id)
+    g_error ("HELLO: not its answer");
+  return (resp.capabilities & SP_MSG_CAP_L2CAP) != 0 && resp.has_psm && resp.psm <= G_MAXUINT16
+         ? (guint16) resp.psm : 0;
+}
+
 static void run_next (Run *r);
 
 static void
@@ -314,6 +355,7 @@ main (int argc, char **argv)
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
   gint count = 32, inflight = 8, rto = 0, rounds = 1, timeout = 60, att_mtu = 0;
+  gboolean l2cap = FALSE;
   GOptionEntry entries[] = {
     { "adapter", 0, 0, G_OPTION_ARG_STRING, &adapter, "The tool's controller (hci1)", "HCI" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The device's advertised name", "NAME" },
@@ -323,6 +365,7 @@ main (int argc, char **argv)
     { "rto", 0, 0, G_OPTION_ARG_INT, &rto, "Segment retransmission timeout, ms (default)", "MS" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Alternating measurements of each (1)", "N" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Discovery timeout, s (60)", "S" },
+    { "l2cap", 0, 0, G_OPTION_ARG_NONE, &l2cap, "Also over the device's L2CAP channel", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- BLE link throughput over BlueZ");
@@ -382,6 +425,39 @@ main (int argc, char **argv)
   g_print ("RESULT mtu=%u windowed=%.0f stop-and-wait=%.0f ratio=%.2f\n", mtu,
            win.payload / win.seconds, sw.payload / sw.seconds,
            (win.payload / win.seconds) / (sw.payload / sw.seconds));
+  if (l2cap)
+    {
+      guint16 psm = hello_psm (SIGNET_TRANSPORT (ble));
+      SignetBleStats before, after;
+      Result l = { 0 };
+      gint64 start;
+
+      if (psm == 0)
+        g_error ("--l2cap: the device offers no L2CAP channel in HELLO");
+      g_clear_object (&res);
+      signet_ble_transport_open_l2cap_async (ble, psm, NULL, got_result, &res);
+      if (!signet_ble_transport_open_l2cap_finish (ble, wait_for (&res), &error))
+        g_error ("L2CAP PSM %u: %s", psm, error->message);
+      g_clear_object (&res);
+      signet_ble_transport_get_stats (ble, &before);
+      start = g_get_monotonic_time ();
+      for (gint i = 0; i < rounds; i++)
+        {
+          Result a = measure (ble, (guint) count, (guint) inflight, &next_id);
+
+          l.payload += a.payload;
+        }
+      l.seconds = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+      signet_ble_transport_get_stats (ble, &after);
+      g_print ("%-4u %-14s %8.0f %9s %6s %7.2f %9.0f  (PSM %u: %" G_GUINT64_FORMAT " SDUs sent, %"
+               G_GUINT64_FORMAT " received, %" G_GUINT64_FORMAT " GATT segments)\n", mtu,
+               "l2cap", l.payload, "-", "-", l.seconds, l.payload / l.seconds, psm,
+               after.l2cap_sent - before.l2cap_sent, after.l2cap_received - before.l2cap_received,
+               after.segments_sent - before.segments_sent);
+      g_print ("RESULT mtu=%u l2cap=%.0f gatt-windowed=%.0f ratio=%.2f\n", mtu,
+               l.payload / l.seconds, win.payload / win.seconds,
+               (l.payload / l.seconds) / (win.payload / win.seconds));
+    }
   signet_transport_close (SIGNET_TRANSPORT (ble));
   /* Let the link go now (the next run may want the controllers). */
   g_clear_pointer (&res, g_object_unref);
