@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "signet-ble-monitor.h"
 #include "sp-seg.h"
 
@@ -175,7 +177,9 @@ on_start_discovery (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *status = NULL;
 
       g_dbus_error_strip_remote_error (error);
-      status = g_strdup_printf ("Bluetooth discovery on %s failed: %s", c->adapter,
+      /* TRANSLATORS: the Bluetooth status in the device list: the adapter
+       * (hci0) and BlueZ's reason */
+      status = g_strdup_printf (_("Bluetooth discovery on %s failed: %s"), c->adapter,
                                 error->message);
       g_debug ("%s", status);
       g_hash_table_remove (c->self->adapters, c->adapter);
@@ -266,7 +270,8 @@ on_objects (GObject *source, GAsyncResult *result, gpointer user_data)
           g_autofree char *status = NULL;
 
           g_dbus_error_strip_remote_error (error);
-          status = g_strdup_printf ("BlueZ does not answer: %s", error->message);
+          /* TRANSLATORS: the Bluetooth status; BlueZ is the Bluetooth service */
+          status = g_strdup_printf (_("BlueZ does not answer: %s"), error->message);
           set_status (self, FALSE, status);
         }
       return;
@@ -282,7 +287,7 @@ on_objects (GObject *source, GAsyncResult *result, gpointer user_data)
       g_variant_unref (ifaces);
     }
   if (!any_adapter)
-    set_status (self, TRUE, "No Bluetooth adapter");
+    set_status (self, TRUE, _("No Bluetooth adapter"));
   if (changed)
     g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
 }
@@ -430,7 +435,7 @@ on_bluez_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
   (void) bus; (void) name;
   g_cancellable_cancel (self->cancellable);
   remove_all (self);
-  set_status (self, FALSE, "BlueZ is not running (org.bluez is not on the system bus)");
+  set_status (self, FALSE, _("BlueZ is not running (org.bluez is not on the system bus)"));
 }
 
 static void
@@ -467,7 +472,7 @@ on_bus (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          g_autofree char *status = g_strdup_printf ("No system bus: %s", error->message);
+          g_autofree char *status = g_strdup_printf (_("No system bus: %s"), error->message);
 
           set_status (self, FALSE, status);
         }

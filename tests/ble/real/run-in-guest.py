@@ -97,6 +97,12 @@ def main():
         "G_DEBUG": "fatal-warnings",
         "GSETTINGS_BACKEND": "memory",
         "LC_ALL": "C.UTF-8",
+        # as tests/engine/meson.build and build-aux/test.sh set them (the
+        # guest starts with an empty environment): used by sanitizer builds
+        "LSAN_OPTIONS": "suppressions=" + os.path.join(HERE, "..", "..", "engine", "lsan.supp"),
+        "ASAN_OPTIONS": "intercept_tls_get_addr=0:detect_leaks=1:abort_on_error=1:"
+                        "detect_stack_use_after_return=1",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
     })
     for prog in args[3:]:
         label = os.path.basename(prog)
