@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 import cbor2
 
@@ -22,6 +23,7 @@ class Tap:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.t0 = time.monotonic()
 
     def ok(self, cond, name, detail=""):
         self.n += 1
@@ -44,6 +46,20 @@ class Tap:
         for line in str(text).splitlines():
             print("# " + line)
         sys.stdout.flush()
+
+    def step(self, name, fn):
+        """Run one step: ok (with its time), or not ok with the traceback;
+        returns fn's value (None after a failure; False fails too)."""
+        began = time.monotonic()
+        try:
+            value = fn()
+            self.ok(value is not False, name)
+            self.note("  %.1f s (at %.1f s)" % (time.monotonic() - began,
+                                                 time.monotonic() - self.t0))
+            return value
+        except Exception:
+            self.ok(False, name, traceback.format_exc())
+            return None
 
     def done(self):
         print("1..%d" % self.n)

@@ -69,24 +69,8 @@ os.makedirs(ARTIFACTS)
 tmp = tempfile.mkdtemp(prefix="signet-ui-test-")
 
 
-def note(text):
-    for line in str(text).splitlines():
-        print("# " + line)
-    sys.stdout.flush()
-
-
-def step(name, fn):
-    """Run one step: ok, or not ok with the harness's evidence; returns
-    fn's value (None after a failure)."""
-    began = time.monotonic()
-    try:
-        value = fn()
-        t.ok(value is not False, name)
-        note("  %.1f s (at %.1f s)" % (time.monotonic() - began, time.monotonic() - T0))
-        return value
-    except Exception:
-        t.ok(False, name, traceback.format_exc())
-        return None
+note = t.note
+step = t.step
 
 
 def names_check(app, screen):
