@@ -1075,6 +1075,15 @@ open_finish_ok (SignetBleTransport *self)
   pump (self);
 }
 
+/* The MTU our segments are cut for: the link's, but never a 511- or
+ * 512-byte write value, which BlueZ as a GATT server drops (sp-seg.h,
+ * SP_SEG_WRITE_ATT_MTU_MAX). */
+static guint16
+seg_mtu (SignetBleTransport *self)
+{
+  return MIN (self->att_mtu, SP_SEG_WRITE_ATT_MTU_MAX);
+}
+
 static void
 start_segments (SignetBleTransport *self)
 {
@@ -1082,7 +1091,7 @@ start_segments (SignetBleTransport *self)
 
   if (self->max_att_mtu != 0)
     self->att_mtu = MIN (self->att_mtu, self->max_att_mtu);
-  mtu = self->att_mtu;
+  mtu = seg_mtu (self);
 
   self->epoch_ms = (guint32) (g_get_monotonic_time () / 1000);
   sp_seg_init (&self->seg, SP_SEG_ROLE_TOOL, mtu, (guint8) self->window, self->rxbuf,
@@ -1648,7 +1657,7 @@ signet_ble_transport_get_property (GObject *object, guint prop_id, GValue *value
       g_value_set_uint (value, SP_SEG_MSG_MAX);
       break;
     case PROP_MTU:
-      g_value_set_uint (value, self->att_mtu != 0 ? (guint) sp_seg_single_max (self->att_mtu)
+      g_value_set_uint (value, self->att_mtu != 0 ? (guint) sp_seg_single_max (seg_mtu (self))
                                                   : (guint) sp_seg_single_max (SP_SEG_ATT_MTU_MIN));
       break;
     case PROP_CAPABILITIES:

@@ -21,6 +21,8 @@
  *  bulk-resume      the link drops in the middle of a bulk transfer; a new
  *                   connection and session resume at the device's offset
  *  bulk-large       a 240 KiB image at MTU 23 on a clean link, whole
+ *  bulk-mtu517      a transfer at MTU 517: the tool writes no value over
+ *                   510 bytes (the template drops them, as BlueZ 5.66 does)
  *  inbox-bound      nobody receives: at most INBOX_MAX messages are kept, the
  *                   device sends the rest again, all arrive in order
  *
@@ -40,6 +42,7 @@
 #include "signet-ble-monitor.h"
 #include "signet-ble-transport.h"
 #include "signet-device-monitor.h"
+#include "sp-seg.h"
 #include "sp-msg.h"
 
 static const char *template_path;
@@ -659,6 +662,38 @@ test_bulk_large (void)
   ble_stop (&b);
 }
 
+/* At ATT MTU 517 the tool's segments stay at 510 bytes: the template,
+ * as BlueZ 5.66's GATT server does, drops a written value of 511 or 512
+ * bytes (sp-seg.h, SP_SEG_WRITE_ATT_MTU_MAX); a full 512-byte segment
+ * from the tool was never seen by a Debian 12 peripheral, and a bulk
+ * transfer made no progress at all over the real BlueZ. */
+static void
+test_bulk_mtu517 (void)
+{
+  Fixture *f = shared_fixture ();
+  BleDevice b;
+  g_autoptr(GBytes) image = make_image (64 * 1024, 5);
+  g_autoptr(SignetDeviceTransfer) t = NULL;
+  g_autoptr(GError) error = NULL;
+  SignetBleStats st;
+
+  if (f == NULL)
+    return;
+  ble_start (f, &b, "ble-mtu517", "GW1-7008", 517, TRUE);
+  g_assert_cmpuint (signet_ble_transport_get_att_mtu (b.ble), ==, SP_SEG_ATT_MTU_MAX);
+  g_assert_cmpuint (signet_transport_get_mtu (SIGNET_TRANSPORT (b.ble)), ==,
+                    SP_SEG_WRITE_ATT_MTU_MAX - 11);
+  fixture_device_open (&b.dev);
+  t = transfer (&b, image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->bytes_sent, ==, g_bytes_get_size (image));
+  signet_ble_transport_get_stats (b.ble, &st);
+  log_stats (&b);
+  g_assert_cmpuint (mock_stat (&b.mock, b.path, "too_long"), ==, 0);
+  g_assert_cmpuint (st.segments_resent, ==, 0);
+  ble_stop (&b);
+}
+
 /* Nobody receives: the transport keeps at most INBOX_MAX messages and
  * leaves the rest with the device (unacknowledged), which sends them
  * again; once received, every answer comes, in order. */
@@ -775,6 +810,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ble-mock/fallback", test_fallback);
   g_test_add_func ("/ble-mock/bulk-resume", test_bulk_resume);
   g_test_add_func ("/ble-mock/bulk-large", test_bulk_large);
+  g_test_add_func ("/ble-mock/bulk-mtu517", test_bulk_mtu517);
   g_test_add_func ("/ble-mock/bluez-vanishes", test_bluez_vanishes);
   g_test_add_func ("/ble-mock/inbox-bound", test_inbox_bound);
   ret = g_test_run ();
