@@ -982,6 +982,12 @@ on_device_props (GDBusConnection *bus, const char *sender, const char *path, con
     return;
   if (g_variant_lookup (changed, "Connected", "b", &value) && !value)
     {
+      /* Opening, before we asked BlueZ to connect: the end of the last
+       * connection (its notice can come after our socket's hang-up and a
+       * new open). GetManagedObjects, answered after this signal, sees
+       * it too, and we connect. */
+      if (self->state == STATE_OPENING && !self->connect_called)
+        return;
       disconnect (self, error_new (SIGNET_TRANSPORT_ERROR_DISCONNECTED,
                                    "%s: the device disconnected", self->path));
       return;
