@@ -28,6 +28,8 @@
 
 /* WriteValue calls in flight on the fallback path. */
 #define WRITES_IN_FLIGHT_MAX 16
+/* While connected but the Signet objects are not there yet: look again. */
+#define OBJECTS_RETRY_MS 200
 #define L2CAP_SDU_MAX (SP_SEG_MSG_MAX + SP_CRC32_LEN)
 
 typedef enum {
@@ -75,6 +77,8 @@ struct _SignetBleTransport {
   GSource *open_timeout_source;
   gboolean connect_called;    /* we asked BlueZ to connect */
   gboolean waiting_resolved;
+  const char *waiting_for;    /* connected and resolved, but this is not there yet */
+  GSource *objects_retry_source;
   char *rx_path;
   char *tx_path;
   guint16 char_mtu;           /* the characteristics' MTU property, if any */
@@ -341,6 +345,7 @@ release_link (SignetBleTransport *self)
   source_clear (&self->l2cap_out_source);
   source_clear (&self->open_timeout_source);
   source_clear (&self->open_cancel_source);
+  source_clear (&self->objects_retry_source);
   if (self->cancellable != NULL)
     {
       g_cancellable_cancel (self->cancellable);
@@ -386,6 +391,7 @@ release_link (SignetBleTransport *self)
   self->att_mtu = 0;
   self->writes_in_flight = 0;
   self->waiting_resolved = FALSE;
+  self->waiting_for = NULL;
   g_clear_pointer (&self->rx_path, g_free);
   g_clear_pointer (&self->tx_path, g_free);
   g_clear_object (&self->bus);
@@ -1017,6 +1023,12 @@ on_device_props (GDBusConnection *bus, const char *sender, const char *path, con
     return;
   if (g_variant_lookup (changed, "Connected", "b", &value) && !value)
     {
+      /* Opening, before we asked BlueZ to connect: the end of the last
+       * connection (its notice can come after our socket's hang-up and a
+       * new open). GetManagedObjects, answered after this signal, sees
+       * it too, and we connect. */
+      if (self->state == STATE_OPENING && !self->connect_called)
+        return;
       disconnect (self, error_new (SIGNET_TRANSPORT_ERROR_DISCONNECTED,
                                    "%s: the device disconnected", self->path));
       return;
@@ -1100,6 +1112,36 @@ on_bluez_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
 /* open_step's stages, decided from what is known. */
 static void on_objects (GObject *source, GAsyncResult *result, gpointer user_data);
 
+static gboolean
+on_objects_retry (gpointer user_data)
+{
+  SignetBleTransport *self = user_data;
+
+  g_clear_pointer (&self->objects_retry_source, g_source_unref);
+  open_step (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Connected and resolved, but the Signet service or a characteristic is
+ * not (yet) among BlueZ's objects: look again shortly, until the open
+ * timeout. A device whose GATT application restarted while the link
+ * stayed up (a reboot of its firmware, devsim killed and run again)
+ * registers its service anew; BlueZ learns it through Service Changed and
+ * adds the objects some time after -- found on the real stack, where the
+ * open right after such a restart failed at once. */
+static void
+wait_for_objects (SignetBleTransport *self, const char *what)
+{
+  if (self->waiting_for == NULL)
+    g_debug ("%s: connected, but %s: waiting for it", self->path, what);
+  self->waiting_for = what;
+  g_clear_pointer (&self->rx_path, g_free);
+  g_clear_pointer (&self->tx_path, g_free);
+  source_clear (&self->objects_retry_source);
+  self->objects_retry_source = attach (self, g_timeout_source_new (OBJECTS_RETRY_MS),
+                                       on_objects_retry, self);
+}
+
 static void
 open_finish_ok (SignetBleTransport *self)
 {
@@ -1116,6 +1158,15 @@ open_finish_ok (SignetBleTransport *self)
   pump (self);
 }
 
+/* The MTU our segments are cut for: the link's, but never a 511- or
+ * 512-byte write value, which BlueZ as a GATT server drops (sp-seg.h,
+ * SP_SEG_WRITE_ATT_MTU_MAX). */
+static guint16
+seg_mtu (SignetBleTransport *self)
+{
+  return MIN (self->att_mtu, SP_SEG_WRITE_ATT_MTU_MAX);
+}
+
 static void
 start_segments (SignetBleTransport *self)
 {
@@ -1123,7 +1174,7 @@ start_segments (SignetBleTransport *self)
 
   if (self->max_att_mtu != 0)
     self->att_mtu = MIN (self->att_mtu, self->max_att_mtu);
-  mtu = self->att_mtu;
+  mtu = seg_mtu (self);
 
   self->epoch_ms = (guint32) (g_get_monotonic_time () / 1000);
   sp_seg_init (&self->seg, SP_SEG_ROLE_TOOL, mtu, (guint8) self->window, self->rxbuf,
@@ -1378,8 +1429,7 @@ on_objects (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (service_path == NULL)
     {
-      open_fail (self, error_new (SIGNET_TRANSPORT_ERROR_NOT_FOUND,
-                                  "%s: the device has no Signet service", self->path));
+      wait_for_objects (self, "the device has no Signet service");
       return;
     }
 
@@ -1405,11 +1455,12 @@ on_objects (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (self->rx_path == NULL || self->tx_path == NULL)
     {
-      open_fail (self, error_new (SIGNET_TRANSPORT_ERROR_NOT_FOUND,
-                                  "%s: the Signet service lacks its %s characteristic",
-                                  self->path, self->rx_path == NULL ? "RX" : "TX"));
+      wait_for_objects (self, self->rx_path == NULL
+                              ? "the Signet service lacks its RX characteristic"
+                              : "the Signet service lacks its TX characteristic");
       return;
     }
+  self->waiting_for = NULL;
   if (!self->use_acquire)
     {
       fallback (self);
@@ -1486,9 +1537,13 @@ on_open_timeout (gpointer user_data)
   SignetBleTransport *self = user_data;
 
   g_clear_pointer (&self->open_timeout_source, g_source_unref);
-  open_fail (self, error_new (SIGNET_TRANSPORT_ERROR_TIMEOUT,
-                              "%s: not connected and resolved in %u ms", self->path,
-                              self->open_timeout));
+  if (self->waiting_for != NULL)
+    open_fail (self, error_new (SIGNET_TRANSPORT_ERROR_NOT_FOUND, "%s: %s (waited %u ms)",
+                                self->path, self->waiting_for, self->open_timeout));
+  else
+    open_fail (self, error_new (SIGNET_TRANSPORT_ERROR_TIMEOUT,
+                                "%s: not connected and resolved in %u ms", self->path,
+                                self->open_timeout));
   return G_SOURCE_REMOVE;
 }
 
@@ -1703,7 +1758,7 @@ signet_ble_transport_get_property (GObject *object, guint prop_id, GValue *value
       g_value_set_uint (value, SP_SEG_MSG_MAX);
       break;
     case PROP_MTU:
-      g_value_set_uint (value, self->att_mtu != 0 ? (guint) sp_seg_single_max (self->att_mtu)
+      g_value_set_uint (value, self->att_mtu != 0 ? (guint) sp_seg_single_max (seg_mtu (self))
                                                   : (guint) sp_seg_single_max (SP_SEG_ATT_MTU_MIN));
       break;
     case PROP_CAPABILITIES:

@@ -42,6 +42,13 @@ extern "C" {
 #define SP_SEG_ATT_MTU_MAX 515
 /* The longest segment: an ATT value at the largest MTU. */
 #define SP_SEG_MAX (SP_SEG_ATT_MTU_MAX - 3)
+/* The largest ATT MTU a tool cuts its segments for (a 510-byte value):
+ * BlueZ as a GATT server (5.66, Debian 12; bluez/bluez issue 570) checks
+ * a write's length with the handle's 2 bytes included and drops a Write
+ * Command of a 511- or 512-byte value without a word, so at MTU 515+ no
+ * full segment from the tool ever reached such a device. Receivers still
+ * take up to SP_SEG_MAX. */
+#define SP_SEG_WRITE_ATT_MTU_MAX 513
 #define SP_SEG_MSG_MAX 2048            /* = SP_MSG_MAX */
 #define SP_SEG_CRC_LEN 4
 /* A receive buffer for messages of up to n bytes. */

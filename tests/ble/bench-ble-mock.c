@@ -16,7 +16,7 @@
  * bench is tests/bench/bench-ble-bluez, the model bench-ble-model).
  *
  *   meson test -C _build --benchmark --suite ble-mock -v ble-mock-bulk
- *   bench-ble-mock SIGNETD SIGNET_DEVSIM MODELS_DIR TEMPLATE [KIB]
+ *   bench-ble-mock SIGNETD SIGNET_DEVSIM MODELS_DIR TEMPLATE [KIB]   (default 256)
  *
  * Run under dbus-run-session with DBUS_SYSTEM_BUS_ADDRESS set to the
  * session bus (tests/ble/meson.build does it).
@@ -142,7 +142,7 @@ main (int argc, char **argv)
       return 77;
     }
   template_path = argv[4];
-  size = (argc > 5 ? (gsize) g_ascii_strtoull (argv[5], NULL, 10) : 64) * 1024;
+  size = (argc > 5 ? (gsize) g_ascii_strtoull (argv[5], NULL, 10) : 256) * 1024;
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   if (bus == NULL)
     g_error ("bus: %s", error->message);

@@ -20,6 +20,9 @@
  *  fallback         WriteValue/StartNotify where Acquire* is refused
  *  bulk-resume      the link drops in the middle of a bulk transfer; a new
  *                   connection and session resume at the device's offset
+ *  bulk-large       a 240 KiB image at MTU 23 on a clean link, whole
+ *  bulk-mtu517      a transfer at MTU 517: the tool writes no value over
+ *                   510 bytes (the template drops them, as BlueZ 5.66 does)
  *  inbox-bound      nobody receives: at most INBOX_MAX messages are kept, the
  *                   device sends the rest again, all arrive in order
  *
@@ -39,6 +42,7 @@
 #include "signet-ble-monitor.h"
 #include "signet-ble-transport.h"
 #include "signet-device-monitor.h"
+#include "sp-seg.h"
 #include "sp-msg.h"
 
 static const char *template_path;
@@ -401,23 +405,31 @@ ble_open (Fixture *f, BleDevice *b, gboolean acquire)
                                               f->trust, f->log);
 }
 
-/* A devsim on its pty, behind an emulated BLE device at this MTU. */
+/* A devsim on its pty, behind an emulated BLE device at this MTU;
+ * provision: extra `signet-devsim provision` args (nullable). */
 static void
-ble_start (Fixture *f, BleDevice *b, const char *name, const char *serial, guint16 mtu,
-           gboolean acquire)
+ble_start_full (Fixture *f, BleDevice *b, const char *name, const char *serial, guint16 mtu,
+                gboolean acquire, const char * const *provision)
 {
   g_autofree char *address = g_strdup_printf ("C0:FF:EE:%02X:%02X:%02X", (guint) mtu & 0xff,
                                               (guint) (serial[strlen (serial) - 1]), acquire);
 
   memset (b, 0, sizeof *b);
   mock_start (&b->mock);
-  fixture_device_start (f, &b->dev, name, "acme-gw1", serial, NULL);
+  fixture_device_start_full (f, &b->dev, name, "acme-gw1", serial, provision, NULL);
   /* The pty is the template's now: the serial transport lets it go. */
   g_clear_object (&b->dev.session);
   signet_transport_close (b->dev.transport);
   g_clear_object (&b->dev.transport);
   b->path = mock_add_device (&b->mock, address, b->dev.pty, mtu, acquire);
   ble_open (f, b, acquire);
+}
+
+static void
+ble_start (Fixture *f, BleDevice *b, const char *name, const char *serial, guint16 mtu,
+           gboolean acquire)
+{
+  ble_start_full (f, b, name, serial, mtu, acquire, NULL);
 }
 
 static void
@@ -543,6 +555,9 @@ test_fallback (void)
   ble_stop (&b);
 }
 
+#define BULK_LARGE_KIB 240
+#define BULK_LARGE_SEED 8
+
 static GBytes *
 make_image (gsize size, guint32 seed)
 {
@@ -602,6 +617,80 @@ test_bulk_resume (void)
   g_assert_cmpuint (t->resumed_from, >, 0);
   g_assert_cmpuint (t->bytes_sent, ==, t->size - t->resumed_from);
   log_stats (&b);
+  ble_stop (&b);
+}
+
+/* A large image at ATT MTU 23 over a clean link: every chunk (107
+ * segments each) through the tool's sp-seg, the template's segment layer
+ * and the devsim's pty. Images over ~90 KiB used to stall here: the
+ * template's COBS encoder added a needless 0x01 after a final block of
+ * 254 non-zero bytes, the devsim's strict decoder dropped that frame --
+ * every time the chunk was sent again -- and the transfer stopped or
+ * went back over and over. With this seed and size some chunk's frame
+ * ends that way: against the old encoder it took 1902 chunks (3.6 MB)
+ * to get 130 through. */
+static void
+test_bulk_large (void)
+{
+  Fixture *f = shared_fixture ();
+  const char *provision[] = { "--flash-size", "1M", NULL };
+  BleDevice b;
+  g_autoptr(GBytes) image = make_image (BULK_LARGE_KIB * 1024, BULK_LARGE_SEED);
+  g_autoptr(SignetDeviceTransfer) t = NULL;
+  g_autoptr(GError) error = NULL;
+  SignetBleStats st;
+  gint64 start;
+
+  if (f == NULL)
+    return;
+  ble_start_full (f, &b, "ble-bulk-large", "GW1-7007", 23, TRUE, provision);
+  fixture_device_open (&b.dev);
+  start = g_get_monotonic_time ();
+  t = transfer (&b, image, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  g_test_message ("%" G_GUINT64_FORMAT " bytes in %" G_GUINT64_FORMAT " chunks, %.2f s",
+                  t->bytes_sent, t->chunks,
+                  (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+  g_assert_cmpuint (t->resumed_from, ==, 0);
+  g_assert_cmpuint (t->bytes_sent, ==, g_bytes_get_size (image));
+  g_assert_cmpuint (t->chunks, ==, (g_bytes_get_size (image) + 1899) / 1900);
+  signet_ble_transport_get_stats (b.ble, &st);
+  log_stats (&b);
+  g_assert_cmpuint (st.segments_resent, ==, 0);
+  g_assert_cmpuint (mock_stat (&b.mock, b.path, "seg_resent"), ==, 0);
+  ble_stop (&b);
+}
+
+/* At ATT MTU 517 the tool's segments stay at 510 bytes: the template,
+ * as BlueZ 5.66's GATT server does, drops a written value of 511 or 512
+ * bytes (sp-seg.h, SP_SEG_WRITE_ATT_MTU_MAX); a full 512-byte segment
+ * from the tool was never seen by a Debian 12 peripheral, and a bulk
+ * transfer made no progress at all over the real BlueZ. */
+static void
+test_bulk_mtu517 (void)
+{
+  Fixture *f = shared_fixture ();
+  BleDevice b;
+  g_autoptr(GBytes) image = make_image (64 * 1024, 5);
+  g_autoptr(SignetDeviceTransfer) t = NULL;
+  g_autoptr(GError) error = NULL;
+  SignetBleStats st;
+
+  if (f == NULL)
+    return;
+  ble_start (f, &b, "ble-mtu517", "GW1-7008", 517, TRUE);
+  g_assert_cmpuint (signet_ble_transport_get_att_mtu (b.ble), ==, SP_SEG_ATT_MTU_MAX);
+  g_assert_cmpuint (signet_transport_get_mtu (SIGNET_TRANSPORT (b.ble)), ==,
+                    SP_SEG_WRITE_ATT_MTU_MAX - 11);
+  fixture_device_open (&b.dev);
+  t = transfer (&b, image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->bytes_sent, ==, g_bytes_get_size (image));
+  signet_ble_transport_get_stats (b.ble, &st);
+  log_stats (&b);
+  g_assert_cmpuint (mock_stat (&b.mock, b.path, "too_long"), ==, 0);
+  g_assert_cmpuint (st.segments_resent, ==, 0);
   ble_stop (&b);
 }
 
@@ -720,6 +809,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ble-mock/faults", test_faults);
   g_test_add_func ("/ble-mock/fallback", test_fallback);
   g_test_add_func ("/ble-mock/bulk-resume", test_bulk_resume);
+  g_test_add_func ("/ble-mock/bulk-large", test_bulk_large);
+  g_test_add_func ("/ble-mock/bulk-mtu517", test_bulk_mtu517);
   g_test_add_func ("/ble-mock/bluez-vanishes", test_bluez_vanishes);
   g_test_add_func ("/ble-mock/inbox-bound", test_inbox_bound);
   ret = g_test_run ();

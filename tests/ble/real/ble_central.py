@@ -252,8 +252,10 @@ class BleLink:
         wfd, wmtu = rxc.AcquireWrite(opts)
         self.nfd, self.wfd = nfd.take(), wfd.take()
         self.att_mtu = min(int(nmtu), int(wmtu))
-        # An ATT value is at most 512 bytes: segments of at most 512.
-        self.seg_mtu = min(self.att_mtu, 512 + 3)
+        # An ATT value is at most 512 bytes, and BlueZ 5.66 as a GATT
+        # server drops a Write Command of 511 or 512 (bluez/bluez issue
+        # 570): our segments are at most 510 (SP_SEG_WRITE_ATT_MTU_MAX).
+        self.seg_mtu = min(self.att_mtu, 510 + 3)
         self.mtu = min(self.seg_mtu, mtu_cap) if mtu_cap else self.seg_mtu
         self.seg = Segmenter(self.mtu, window=window)
         self.pending = []
