@@ -373,7 +373,13 @@ test_bulk_disconnect (void)
   g_assert_cmpuint (t->resumed_from % 4096, ==, 0);
   g_assert_cmpuint (t->bytes_sent, ==, t->size - t->resumed_from);
   g_assert_cmpuint (t->bytes_sent, <, t->size);
-  g_assert_cmpuint (link_bytes, <, t->size);
+  /* Over a serial link the bytes on the wire stay under the image too.
+   * Over BLE they need not: BlueZ's EATT bearers reorder Write Commands,
+   * and a message's first segment that overtakes the one before costs a
+   * resend of the window (docs/ble.md "Reordering"); the payload bytes
+   * above are what says the transfer resumed. */
+  if (!fixture_transport_is_ble ())
+    g_assert_cmpuint (link_bytes, <, t->size);
 
   applied = apply_firmware (f, &d, t->digest, &error);
   g_assert_no_error (error);
