@@ -849,6 +849,19 @@ device_close (FixtureDevice *d)
   if (d->transport != NULL)
     signet_transport_close (d->transport);
   g_clear_object (&d->transport);
+  if (d->ble_path != NULL)
+    {
+      /* The LE connection outlives the transport (BlueZ keeps it up):
+       * drop it, so that the next test (or program) finds the controller
+       * free and advertising. */
+      g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+      g_autoptr(GVariant) ret = NULL;
+
+      if (bus != NULL)
+        ret = g_dbus_connection_call_sync (bus, "org.bluez", d->ble_path, "org.bluez.Device1",
+                                           "Disconnect", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                           10000, NULL, NULL);
+    }
 }
 
 void

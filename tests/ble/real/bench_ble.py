@@ -75,6 +75,28 @@ def stop_bluetoothd():
         time.sleep(0.1)
 
 
+def disconnect_all():
+    """Drop every LE connection the tests before left up: they outlive
+    bluetoothd (the kernel keeps them), and a controller still connected
+    to the central is not found by the next discovery."""
+    try:
+        import dbus
+        bus = dbus.SystemBus()
+        om = dbus.Interface(bus.get_object("org.bluez", "/"),
+                            "org.freedesktop.DBus.ObjectManager")
+        for path, ifaces in om.GetManagedObjects().items():
+            dev = ifaces.get("org.bluez.Device1")
+            if dev is not None and dev.get("Connected"):
+                try:
+                    dbus.Interface(bus.get_object("org.bluez", path),
+                                   "org.bluez.Device1").Disconnect(timeout=10)
+                    note("disconnected %s (left connected before the benchmark)" % path)
+                except dbus.DBusException as e:
+                    note("%s: Disconnect: %s" % (path, e))
+    except Exception as e:  # no bus or no BlueZ: nothing to drop
+        note("disconnect_all: %s" % e)
+
+
 def start_bluetoothd(mtu, log):
     # what the last one learnt (names, services of the peer) goes: a tmpfs
     for d in os.listdir("/var/lib/bluetooth"):
@@ -129,6 +151,7 @@ def main():
         note("BLE link benchmark over the real BlueZ (bench-ble-bluez): SignetBleTransport on "
              "%s -> bluetoothd -> btvirt -> bluetoothd -> signet-devsim --ble on %s"
              % (CENTRAL, PERIPHERAL))
+        disconnect_all()
         for mtu in mtus:
             stop_bluetoothd()
             log = open(os.path.join(RESULTS, "bluetoothd-mtu%d.log" % mtu), "w")
