@@ -87,15 +87,14 @@ find_device (GDBusConnection *bus, const char *adapter, const char *name)
   g_variant_iter_init (&it, dict);
   while (g_variant_iter_next (&it, "{&o@a{sa{sv}}}", &path, &ifaces))
     {
-      g_autoptr(GVariant) owned = ifaces;
       g_autoptr(GVariant) dev = NULL;
       g_autofree const char **uuids = NULL;
       const char *dname = NULL;
       gboolean ours = FALSE;
 
-      if (!g_str_has_prefix (path, prefix))
-        continue;
-      dev = g_variant_lookup_value (ifaces, "org.bluez.Device1", NULL);
+      dev = g_str_has_prefix (path, prefix)
+            ? g_variant_lookup_value (ifaces, "org.bluez.Device1", NULL) : NULL;
+      g_variant_unref (ifaces);
       if (dev == NULL)
         continue;
       if (g_variant_lookup (dev, "UUIDs", "^a&s", &uuids))
