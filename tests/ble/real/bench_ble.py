@@ -113,8 +113,13 @@ def start_bluetoothd(mtu, log):
         args += ["-f", conf]
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
+    # every controller of the guest (guest-stage2.sh), not only ours:
+    # what runs next may use them all
+    hcis = set((os.environ.get("SIGNET_PERIPHERAL_HCIS", "") + " " +
+                os.environ.get("SIGNET_CENTRAL_HCIS", "") + " " + PERIPHERAL + " " +
+                CENTRAL).split())
     r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "..", "qemu", "bt-wait.py"),
-                        "30"], capture_output=True, text=True)
+                        "30", str(len(hcis))], capture_output=True, text=True)
     if r.returncode != 0:
         bail("bluetoothd (ExchangeMTU %s): controllers not up: %s" % (mtu, r.stderr.strip()))
     return proc

@@ -9,8 +9,10 @@ as one TAP stream:
     controllers, the tool through the real bluetoothd on the central one
     (tests/engine/engine-fixture.h);
   * the independent Python central's link tests (test_ble_real.py);
-  * with --bench, the benchmark over the real link (bench_ble.py with
-    tests/bench/bench-ble-bluez; last, as it restarts bluetoothd).
+  * with --bench, first, the benchmark over the real link (bench_ble.py
+    with tests/bench/bench-ble-bluez; it restarts bluetoothd). A failure
+    of the benchmark is shown as a TAP TODO, not counted: it gives
+    numbers, not a verdict on the product.
 
 Each program's TAP is renumbered into one plan; its test names are
 prefixed with the program's name and "[ble]". A program that dies
@@ -47,8 +49,11 @@ class Tap:
             print("# " + line, flush=True)
 
 
-def run(tap, label, argv, env):
-    """Run one TAP program; fold its results into tap."""
+def run(tap, label, argv, env, todo=None):
+    """Run one TAP program; fold its results into tap. todo: its failures
+    are shown as TAP TODO with this reason (a benchmark: numbers, not a
+    verdict), not counted."""
+    mark = " # TODO " + todo if todo else ""
     start = time.monotonic()
     tap.comment("%s: %s" % (label, " ".join(os.path.basename(a) for a in argv)))
     errpath = os.path.join(os.environ.get("SIGNET_RESULTS", "/var/tmp"), label + ".stderr")
@@ -62,13 +67,14 @@ def run(tap, label, argv, env):
             p = PLAN.match(line)
             if m:
                 seen += 1
-                tap.result(m.group(1) == "ok", "%s [ble] %s" % (label, m.group(2)))
+                tap.result(m.group(1) == "ok", "%s [ble] %s%s" % (label, m.group(2),
+                                                                  "" if m.group(1) == "ok" else mark))
             elif p:
                 planned = int(p.group(1))
                 if planned == 0:   # "1..0 # SKIP reason"
                     tap.result(True, "%s [ble] # SKIP%s" % (label, p.group(2).split("SKIP", 1)[-1]))
             elif line.startswith("Bail out!"):
-                tap.result(False, "%s [ble] %s" % (label, line))
+                tap.result(False, "%s [ble] %s%s" % (label, line, mark))
             elif line.startswith("#"):
                 print(line, flush=True)
         rc = proc.wait()
@@ -76,8 +82,8 @@ def run(tap, label, argv, env):
     if rc != 0 or (planned is not None and seen < planned):
         with open(errpath, errors="replace") as f:
             tail = f.read()[-1500:]
-        tap.result(False, "%s [ble] exited %d after %d of %s results" %
-                   (label, rc, seen, planned if planned is not None else "?"))
+        tap.result(False, "%s [ble] exited %d after %d of %s results%s" %
+                   (label, rc, seen, planned if planned is not None else "?", mark))
         tap.comment(tail)
 
 
@@ -104,14 +110,17 @@ def main():
                         "detect_stack_use_after_return=1",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
     })
+    # The benchmark first: it restarts bluetoothd (once per MTU, then
+    # with the system's configuration), which is surest on a fresh system.
+    if bench is not None:
+        run(tap, "bench-ble-bluez", ["/usr/bin/python3", os.path.join(HERE, "bench_ble.py"),
+                                     devsim, models, bench], dict(os.environ),
+            todo="the benchmark could not run (numbers only; its reason is above)")
     for prog in args[3:]:
         label = os.path.basename(prog)
         run(tap, label, [prog, signetd, devsim, models, "--tap"], env)
     run(tap, "ble-central", ["/usr/bin/python3", os.path.join(HERE, "test_ble_real.py"),
                              devsim, models], dict(os.environ))
-    if bench is not None:
-        run(tap, "bench-ble-bluez", ["/usr/bin/python3", os.path.join(HERE, "bench_ble.py"),
-                                     devsim, models, bench], dict(os.environ))
     print("1..%d" % tap.n, flush=True)
     return 1 if tap.failed else 0
 
