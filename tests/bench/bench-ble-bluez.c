@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-ble-bluez: the BLE link's throughput over a real BlueZ (the QEMU
- * guest of tests/ble/qemu/, run by tests/ble/real/bench.sh), with the
+ * guest of tests/ble/qemu/, run by the ble-bluez benchmark), with the
  * tool's real code: SignetBleTransport and its segment layer (sp-seg),
  * through bluetoothd, the kernel and btvirt's virtual controllers, to
  * `signet-devsim run --ble` (the agent's sp-seg) on the other controller.

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The BLE benchmark over the real BlueZ, run INSIDE the QEMU guest
-(tests/ble/real/run-in-guest.py --bench): for each ATT MTU, bluetoothd is started again
+(the `ble-bluez` benchmark, tests/ble/qemu/meson.build): for each ATT MTU, bluetoothd is started again
 with `[GATT] ExchangeMTU = N` in a configuration file under /var/tmp (the
 guest's root is the host's, read-only), so that the link itself -- both
 ends, the MTU exchange, every ATT PDU -- runs at that MTU. BlueZ 5.66

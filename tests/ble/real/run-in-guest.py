@@ -9,17 +9,15 @@ as one TAP stream:
     controllers, the tool through the real bluetoothd on the central one
     (tests/engine/engine-fixture.h);
   * the independent Python central's link tests (test_ble_real.py);
-  * with --bench, first, the benchmark over the real link (bench_ble.py
-    with tests/bench/bench-ble-bluez; it restarts bluetoothd). A failure
-    of the benchmark is shown as a TAP TODO, not counted: it gives
-    numbers, not a verdict on the product.
+(The benchmark over the real link, bench_ble.py, boots on its own:
+`meson test --benchmark --suite ble`.)
 
 Each program's TAP is renumbered into one plan; its test names are
 prefixed with the program's name and "[ble]". A program that dies
 before its plan is complete gives a failure naming it (with the tail of
 its stderr), never a silent pass.
 
-Usage: run-in-guest.py [--bench BENCH_BLE_BLUEZ] SIGNETD DEVSIM MODELS_DIR ENGINE_TEST...
+Usage: run-in-guest.py SIGNETD DEVSIM MODELS_DIR ENGINE_TEST...
 """
 
 import os
@@ -89,9 +87,6 @@ def run(tap, label, argv, env, todo=None):
 
 def main():
     args = sys.argv[1:]
-    bench = None
-    if args[:1] == ["--bench"] and len(args) > 1:
-        bench, args = args[1], args[2:]
     if len(args) < 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -110,12 +105,6 @@ def main():
                         "detect_stack_use_after_return=1",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
     })
-    # The benchmark first: it restarts bluetoothd (once per MTU, then
-    # with the system's configuration), which is surest on a fresh system.
-    if bench is not None:
-        run(tap, "bench-ble-bluez", ["/usr/bin/python3", os.path.join(HERE, "bench_ble.py"),
-                                     devsim, models, bench], dict(os.environ),
-            todo="the benchmark could not run (numbers only; its reason is above)")
     for prog in args[3:]:
         label = os.path.basename(prog)
         run(tap, label, [prog, signetd, devsim, models, "--tap"], env)
