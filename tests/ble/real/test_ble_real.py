@@ -79,11 +79,23 @@ def main():
     t = Tap()
     # What ran before in this boot (the engine's tests) may have left an
     # LE connection up; a peripheral still connected is not rediscovered.
+    # And BlueZ's Device1 objects of those devices keep the names they had
+    # (a complete name is not replaced by this device's shortened one):
+    # forget them, so that discovery sees this device afresh.
     bus = dbus.SystemBus()
     for path, ifaces in bc.managed(bus).items():
-        if ifaces.get("org.bluez.Device1", {}).get("Connected"):
+        dev = ifaces.get("org.bluez.Device1")
+        if dev is None:
+            continue
+        if dev.get("Connected"):
             t.note("disconnecting %s, left connected before" % path)
             bc.disconnect(bus, str(path))
+        if str(path).startswith("/org/bluez/%s/" % CENTRAL):
+            try:
+                dbus.Interface(bus.get_object("org.bluez", "/org/bluez/" + CENTRAL),
+                               "org.bluez.Adapter1").RemoveDevice(path)
+            except dbus.DBusException as e:
+                t.note("%s: RemoveDevice: %s" % (path, e))
     fac = Factory(devsim, models)
     serial = "GW1-BLE-0001"
     state, info, _ = fac.provision("ble", "acme-gw1", serial)
