@@ -47,11 +47,8 @@ class Tap:
             print("# " + line, flush=True)
 
 
-def run(tap, label, argv, env, todo=None):
-    """Run one TAP program; fold its results into tap. todo: its failures
-    are shown as TAP TODO with this reason (a benchmark: numbers, not a
-    verdict), not counted."""
-    mark = " # TODO " + todo if todo else ""
+def run(tap, label, argv, env):
+    """Run one TAP program; fold its results into tap."""
     start = time.monotonic()
     tap.comment("%s: %s" % (label, " ".join(os.path.basename(a) for a in argv)))
     errpath = os.path.join(os.environ.get("SIGNET_RESULTS", "/var/tmp"), label + ".stderr")
@@ -65,14 +62,13 @@ def run(tap, label, argv, env, todo=None):
             p = PLAN.match(line)
             if m:
                 seen += 1
-                tap.result(m.group(1) == "ok", "%s [ble] %s%s" % (label, m.group(2),
-                                                                  "" if m.group(1) == "ok" else mark))
+                tap.result(m.group(1) == "ok", "%s [ble] %s" % (label, m.group(2)))
             elif p:
                 planned = int(p.group(1))
                 if planned == 0:   # "1..0 # SKIP reason"
                     tap.result(True, "%s [ble] # SKIP%s" % (label, p.group(2).split("SKIP", 1)[-1]))
             elif line.startswith("Bail out!"):
-                tap.result(False, "%s [ble] %s%s" % (label, line, mark))
+                tap.result(False, "%s [ble] %s" % (label, line))
             elif line.startswith("#"):
                 print(line, flush=True)
         rc = proc.wait()
@@ -80,8 +76,8 @@ def run(tap, label, argv, env, todo=None):
     if rc != 0 or (planned is not None and seen < planned):
         with open(errpath, errors="replace") as f:
             tail = f.read()[-1500:]
-        tap.result(False, "%s [ble] exited %d after %d of %s results%s" %
-                   (label, rc, seen, planned if planned is not None else "?", mark))
+        tap.result(False, "%s [ble] exited %d after %d of %s results" %
+                   (label, rc, seen, planned if planned is not None else "?"))
         tap.comment(tail)
 
 
