@@ -82,6 +82,7 @@ fi
 /usr/bin/python3 - "$demo" "$clang_ok" "$dist" _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+failed = []
 for flag in sys.argv[1:4]:   # the headless demo, the clang build, the dist check
     counts["skipped" if flag == "skip" else "failed" if flag != "0" else "passed"] += 1
 for path in sys.argv[4:]:
@@ -89,15 +90,24 @@ for path in sys.argv[4:]:
         lines = open(path).read().splitlines()
     except OSError:
         counts["failed"] += 1
+        failed.append("%s: no test log" % path)
         continue
     for line in lines:
-        r = json.loads(line)["result"]
+        t = json.loads(line)
+        r = t["result"]
         if r in ("OK", "EXPECTEDFAIL"):
             counts["passed"] += 1
         elif r == "SKIP":
             counts["skipped"] += 1
         else:
             counts["failed"] += 1
+            # CI shows only the tail of this script's output: name what failed
+            # and the TAP lines that say why, so the failure is readable there.
+            failed.append("%s: %s (%s)" % (path.split("/")[0], t["name"], r))
+            failed += ["    " + l for l in (t.get("stdout") or "").splitlines()
+                       if l.startswith("not ok") or l.startswith("Bail out")][:10]
+for line in failed:
+    print("failed: " + line)
 print("signet: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
 PY
 exit $status
