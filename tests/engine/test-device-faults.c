@@ -32,7 +32,9 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "engine-fixture.h"
 
@@ -322,9 +324,15 @@ kill_at_progress (SignetDeviceSession *s,
 
   if (!k->killed && g_strcmp0 (step, "transfer") == 0 && fraction >= k->at)
     {
-      /* the cable pulled, the power cut: SIGKILL, no clean-up */
+      const char *pid = g_subprocess_get_identifier (k->d->proc);
+
+      /* The cable pulled, the power cut: SIGKILL, no clean-up, now.
+       * Not g_subprocess_force_exit (): GLib sends its signal from its
+       * worker thread, and on a loaded machine the whole rest of the
+       * transfer went through before that thread ran. */
+      g_assert_nonnull (pid);
+      g_assert_no_errno (kill ((pid_t) g_ascii_strtoll (pid, NULL, 10), SIGKILL));
       k->killed = TRUE;
-      g_subprocess_force_exit (k->d->proc);
     }
 }
 

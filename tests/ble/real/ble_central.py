@@ -37,14 +37,17 @@ def managed(bus):
     return om.GetManagedObjects()
 
 
-def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None):
-    """Filtered discovery on hci until a Device1 with uuid (and name)
-    shows. Returns (path, Device1 properties)."""
+def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None, address=None):
+    """Filtered discovery on hci until a Device1 with uuid (and name, and
+    address, where given) shows. Returns (path, Device1 properties). On
+    timeout the error lists every Device1 seen on hci, so that a failure
+    says whether the device was not heard at all or heard differently."""
     adapter = bus.get_object(BLUEZ, "/org/bluez/" + hci)
     a = dbus.Interface(adapter, "org.bluez.Adapter1")
     a.SetDiscoveryFilter({"UUIDs": dbus.Array([uuid], signature="s"),
                           "Transport": dbus.String("le")})
     a.StartDiscovery()
+    seen = {}
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -52,11 +55,23 @@ def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None):
                 d = ifaces.get("org.bluez.Device1")
                 if d is None or not str(path).startswith("/org/bluez/%s/" % hci):
                     continue
+                seen[str(path)] = d
                 if uuid in [str(u).lower() for u in d.get("UUIDs", [])] and \
-                        (name is None or str(d.get("Name", "")) == name):
+                        (name is None or str(d.get("Name", "")) == name) and \
+                        (address is None or str(d.get("Address", "")).upper() == address.upper()):
                     return str(path), d
             time.sleep(0.2)
-        raise BleError("no device with %s on %s within %.0f s" % (uuid, hci, timeout))
+        props = dbus.Interface(adapter, "org.freedesktop.DBus.Properties")
+        heard = "; ".join("%s name=%r uuids=%d rssi=%s connected=%s" % (
+            p.rsplit("/", 1)[-1], str(d.get("Name", "")), len(d.get("UUIDs", [])),
+            d.get("RSSI", "-"), bool(d.get("Connected"))) for p, d in sorted(seen.items()))
+        raise BleError("no device with %s%s%s on %s within %.0f s (adapter powered=%s "
+                       "discovering=%s; heard: %s)" % (
+                           uuid, " named %r" % name if name else "",
+                           " at %s" % address if address else "", hci, timeout,
+                           bool(props.Get("org.bluez.Adapter1", "Powered")),
+                           bool(props.Get("org.bluez.Adapter1", "Discovering")),
+                           heard or "nothing"))
     finally:
         try:
             a.StopDiscovery()

@@ -109,7 +109,12 @@ def main():
     t.ok(0x80 <= psm <= 0xFF, "an LE dynamic PSM is listened on", "psm %r" % psm)
 
     try:
-        path, props = bc.discover(bus, CENTRAL, name=serial)
+        # By the peripheral controller's address: a name is what is
+        # checked next, not what the device is found by.
+        peripheral_address = str(dbus.Interface(
+            bus.get_object("org.bluez", "/org/bluez/" + PERIPHERAL),
+            "org.freedesktop.DBus.Properties").Get("org.bluez.Adapter1", "Address"))
+        path, props = bc.discover(bus, CENTRAL, address=peripheral_address)
         t.ok(True, "discovered on %s with the service UUID filter" % CENTRAL)
         t.eq(str(props.get("Name", "")), serial, "advertised local name is the serial")
         t.ok("RSSI" in props, "Device1 has an RSSI", sorted(props.keys()))
