@@ -513,9 +513,11 @@ class Widget:
         e = self.acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
         geo = self.app.geometry() or "0x0+0+0"
         ox, oy = (int(v) for v in geo.split("+")[1:3])
-        subprocess.run([XDOTOOL, "mousemove", "--sync", str(ox + e.x + e.width // 2),
-                        str(oy + e.y + e.height // 2), "click", str(button)], check=True,
-                       timeout=10)
+        # Not `mousemove --sync`: it waits for the pointer to move, for ever
+        # when it is already there (a second click on the same spot).
+        subprocess.run([XDOTOOL, "mousemove", str(ox + e.x + e.width // 2),
+                        str(oy + e.y + e.height // 2), "sleep", "0.1", "click", str(button)],
+                       check=True, timeout=10)
         return self
 
     def set_text(self, text):
