@@ -1247,27 +1247,45 @@ fallback (SignetBleTransport *self)
                           g_object_ref (self));
 }
 
-static void
-on_acquire_write (GObject *source, GAsyncResult *result, gpointer user_data)
+/* The descriptor an Acquire* call (method) gave, non-blocking; -1 if the
+ * open is no longer under way, or if BlueZ refused: then the D-Bus calls
+ * (instead) take over. */
+static int
+take_acquired (SignetBleTransport *self,
+               GObject            *source,
+               GAsyncResult       *result,
+               const char         *method,
+               const char         *instead,
+               guint16            *mtu)
 {
-  g_autoptr(SignetBleTransport) self = user_data;
   g_autoptr(GError) error = NULL;
-  guint16 mtu = 0;
-  int fd = acquired_fd (G_DBUS_CONNECTION (source), result, &mtu, &error);
+  int fd = acquired_fd (G_DBUS_CONNECTION (source), result, mtu, &error);
 
   if (self->state != STATE_OPENING || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       if (fd >= 0)
         close (fd);
-      return;
+      return -1;
     }
   if (fd < 0)
     {
-      g_debug ("%s: AcquireWrite: %s; WriteValue instead", self->path, error->message);
+      g_debug ("%s: %s: %s; %s instead", self->path, method, error->message, instead);
       fallback (self);
-      return;
+      return -1;
     }
   g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  return fd;
+}
+
+static void
+on_acquire_write (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SignetBleTransport) self = user_data;
+  guint16 mtu = 0;
+  int fd = take_acquired (self, source, result, "AcquireWrite", "WriteValue", &mtu);
+
+  if (fd < 0)
+    return;
   self->rx_fd = fd;
   self->acquired = TRUE;
   self->att_mtu = MIN (self->att_mtu, mtu);
@@ -1279,23 +1297,11 @@ static void
 on_acquire_notify (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(SignetBleTransport) self = user_data;
-  g_autoptr(GError) error = NULL;
   guint16 mtu = 0;
-  int fd = acquired_fd (G_DBUS_CONNECTION (source), result, &mtu, &error);
+  int fd = take_acquired (self, source, result, "AcquireNotify", "StartNotify", &mtu);
 
-  if (self->state != STATE_OPENING || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
   if (fd < 0)
-    {
-      g_debug ("%s: AcquireNotify: %s; StartNotify instead", self->path, error->message);
-      fallback (self);
-      return;
-    }
-  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+    return;
   self->tx_fd = fd;
   self->att_mtu = mtu;
   g_dbus_connection_call_with_unix_fd_list (self->bus, BLUEZ, self->rx_path, IFACE_CHAR,
