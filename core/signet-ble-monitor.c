@@ -478,20 +478,29 @@ on_bus (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       return;
     }
+  if (!self->started || self->bus != NULL)
+    {
+      /* stopped (and maybe started again) while the bus was coming */
+      g_object_unref (bus);
+      return;
+    }
   self->bus = bus;
   watch (self);
 }
 
 /* ---- GObject ------------------------------------------------------------- */
 
+/* Undoes start (): the calls under way, the watches, and this client's
+ * discovery on every adapter it started it on. The devices stay listed. */
 static void
-signet_ble_monitor_dispose (GObject *object)
+unwatch (SignetBleMonitor *self)
 {
-  SignetBleMonitor *self = SIGNET_BLE_MONITOR (object);
+  GHashTableIter iter;
+  gpointer adapter;
 
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
   if (self->name_watch != 0)
     g_bus_unwatch_name (self->name_watch);
   self->name_watch = 0;
@@ -503,9 +512,27 @@ signet_ble_monitor_dispose (GObject *object)
         g_dbus_connection_signal_unsubscribe (self->bus, self->sub_removed);
       if (self->sub_props != 0)
         g_dbus_connection_signal_unsubscribe (self->bus, self->sub_props);
+      /* No answer awaited: an adapter that was not discovering yet (its
+       * StartDiscovery cancelled) refuses, and that is fine. The bus
+       * keeps the message when this monitor goes. */
+      g_hash_table_iter_init (&iter, self->adapters);
+      while (g_hash_table_iter_next (&iter, &adapter, NULL))
+        g_dbus_connection_call (self->bus, BLUEZ, adapter, IFACE_ADAPTER, "StopDiscovery",
+                                NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
     }
+  g_hash_table_remove_all (self->adapters);
   self->sub_added = self->sub_removed = self->sub_props = 0;
   g_clear_object (&self->bus);
+  self->started = FALSE;
+}
+
+static void
+signet_ble_monitor_dispose (GObject *object)
+{
+  SignetBleMonitor *self = SIGNET_BLE_MONITOR (object);
+
+  unwatch (self);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->given_bus);
   G_OBJECT_CLASS (signet_ble_monitor_parent_class)->dispose (object);
 }
@@ -603,6 +630,19 @@ signet_ble_monitor_start (SignetBleMonitor *self)
     }
   else
     g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, on_bus, g_object_ref (self));
+}
+
+void
+signet_ble_monitor_stop (SignetBleMonitor *self)
+{
+  g_return_if_fail (SIGNET_IS_BLE_MONITOR (self));
+
+  if (!self->started)
+    return;
+  g_debug ("BLE discovery stopped");
+  unwatch (self);
+  remove_all (self);
+  set_status (self, FALSE, NULL);
 }
 
 GPtrArray *

@@ -12,7 +12,10 @@
  * device ("device-added"), its RSSI and name are followed
  * ("device-changed"), and it goes when BlueZ removes it. When BlueZ
  * leaves the bus every device is removed and "status" says why; when it
- * comes back, discovery starts again. Discovery is a hint, never trust:
+ * comes back, discovery starts again. signet_ble_monitor_stop () ends
+ * this client's discovery on every adapter (StopDiscovery: BlueZ counts
+ * discovery per client, so another client's goes on) and removes every
+ * device; start () again begins anew. Discovery is a hint, never trust:
  * HELLO and ATTEST say which device it is.
  */
 #pragma once
@@ -38,6 +41,10 @@ G_DECLARE_FINAL_TYPE (SignetBleMonitor, signet_ble_monitor, SIGNET, BLE_MONITOR,
 /* bus: (nullable): NULL for the system bus. Returns: (transfer full) */
 SignetBleMonitor *signet_ble_monitor_new          (GDBusConnection  *bus);
 void              signet_ble_monitor_start        (SignetBleMonitor *self);
+/* Emits "device-removed" for each device, then "devices-changed" if any;
+ * "status" becomes NULL and "available" FALSE. Disposing a started
+ * monitor stops its discovery too, without the signals. */
+void              signet_ble_monitor_stop         (SignetBleMonitor *self);
 /* Returns: (transfer full) (element-type SignetDiscoveredDevice) */
 GPtrArray        *signet_ble_monitor_dup_devices  (SignetBleMonitor *self);
 const char       *signet_ble_monitor_get_status   (SignetBleMonitor *self);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <gudev/gudev.h>
 
 #include "signet-ble-monitor.h"
@@ -597,16 +598,53 @@ on_ble_status (GObject *ble, GParamSpec *pspec, gpointer user_data)
   g_object_notify_by_pspec (user_data, properties[PROP_BLE_STATUS]);
 }
 
+static void
+ble_start (SignetDeviceMonitor *self)
+{
+  self->ble = signet_ble_monitor_new (self->ble_bus);
+  g_signal_connect (self->ble, "device-added", G_CALLBACK (on_ble_added), self);
+  g_signal_connect (self->ble, "device-removed", G_CALLBACK (on_ble_removed), self);
+  g_signal_connect (self->ble, "device-changed", G_CALLBACK (on_ble_changed), self);
+  g_signal_connect (self->ble, "devices-changed", G_CALLBACK (on_ble_list_changed), self);
+  g_signal_connect (self->ble, "notify::status", G_CALLBACK (on_ble_status), self);
+  signet_ble_monitor_start (self->ble);
+}
+
+static void
+ble_stop (SignetDeviceMonitor *self)
+{
+  /* its devices leave the list through the handlers, then they go */
+  signet_ble_monitor_stop (self->ble);
+  g_signal_handlers_disconnect_by_data (self->ble, self);
+  g_clear_object (&self->ble);
+}
+
 void
 signet_device_monitor_set_ble (SignetDeviceMonitor *self,
                                gboolean             enabled,
                                GDBusConnection     *bus)
 {
   g_return_if_fail (SIGNET_IS_DEVICE_MONITOR (self));
-  g_return_if_fail (self->client == NULL);
 
-  self->ble_enabled = enabled;
   g_set_object (&self->ble_bus, bus);
+  if (self->ble_enabled == enabled)
+    return;
+  self->ble_enabled = enabled;
+  if (self->client == NULL)
+    return;
+  g_debug ("BLE discovery %s", enabled ? "on" : "off");
+  if (enabled)
+    ble_start (self);
+  else
+    ble_stop (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BLE_STATUS]);
+}
+
+gboolean
+signet_device_monitor_get_ble_enabled (SignetDeviceMonitor *self)
+{
+  g_return_val_if_fail (SIGNET_IS_DEVICE_MONITOR (self), FALSE);
+  return self->ble_enabled;
 }
 
 const char *
@@ -615,7 +653,9 @@ signet_device_monitor_get_ble_status (SignetDeviceMonitor *self)
   g_return_val_if_fail (SIGNET_IS_DEVICE_MONITOR (self), NULL);
 
   if (self->ble == NULL)
-    return self->ble_enabled ? NULL : "Bluetooth discovery is off";
+    /* TRANSLATORS: the Bluetooth status in the device list, when the
+     * technician turned Bluetooth LE off in the preferences */
+    return self->ble_enabled ? NULL : _("Bluetooth discovery is off");
   return signet_ble_monitor_get_status (self->ble);
 }
 
@@ -673,15 +713,7 @@ signet_device_monitor_start (SignetDeviceMonitor *self)
   if (sync_all (self))
     g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
   if (self->ble_enabled)
-    {
-      self->ble = signet_ble_monitor_new (self->ble_bus);
-      g_signal_connect (self->ble, "device-added", G_CALLBACK (on_ble_added), self);
-      g_signal_connect (self->ble, "device-removed", G_CALLBACK (on_ble_removed), self);
-      g_signal_connect (self->ble, "device-changed", G_CALLBACK (on_ble_changed), self);
-      g_signal_connect (self->ble, "devices-changed", G_CALLBACK (on_ble_list_changed), self);
-      g_signal_connect (self->ble, "notify::status", G_CALLBACK (on_ble_status), self);
-      signet_ble_monitor_start (self->ble);
-    }
+    ble_start (self);
 }
 
 static int

@@ -120,11 +120,16 @@ void                 signet_device_monitor_add_interface_name (SignetDeviceMonit
  * on. Connect to the signals first. Calling it again does nothing. */
 void                 signet_device_monitor_start              (SignetDeviceMonitor *self);
 
-/* Also discover BLE devices through BlueZ (the default: TRUE); set before
- * start. The bus is the system bus, or bus (nullable) if given. */
+/* Also discover BLE devices through BlueZ (the default: TRUE). Before
+ * start it says whether start () begins BLE discovery; on a running
+ * monitor it begins it now, or ends it and removes the BLE devices
+ * ("device-removed" for each, then "devices-changed"). The bus is the
+ * system bus, or bus (nullable) if given; it counts from the next time
+ * BLE discovery begins. */
 void                 signet_device_monitor_set_ble            (SignetDeviceMonitor *self,
                                                                gboolean             enabled,
                                                                GDBusConnection     *bus);
+gboolean             signet_device_monitor_get_ble_enabled    (SignetDeviceMonitor *self);
 /* Returns: (nullable) */
 const char          *signet_device_monitor_get_ble_status     (SignetDeviceMonitor *self);
 

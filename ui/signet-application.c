@@ -23,7 +23,6 @@ struct _SignetApplication
   char *ca_override;               /* --ca / SIGNET_SERVICE_CA */
   char *state_dir;
   SignetDeviceMonitor *monitor;
-  gboolean ble_enabled;            /* what the monitor was started with */
 
   /* the client and session, and what they were made for */
   SignetServiceClient *client;
@@ -395,6 +394,14 @@ signet_application_handle_local_options (GApplication *app,
 }
 
 static void
+bluetooth_changed_cb (SignetApplication *self)
+{
+  if (self->monitor != NULL)
+    signet_device_monitor_set_ble (self->monitor,
+                                   g_settings_get_boolean (self->settings, "bluetooth"), NULL);
+}
+
+static void
 signet_application_startup (GApplication *app)
 {
   SignetApplication *self = SIGNET_APPLICATION (app);
@@ -426,11 +433,14 @@ signet_application_startup (GApplication *app)
 
   self->monitor = signet_device_monitor_new ();
   /* BLE discovery through BlueZ on the system bus, unless the technician
-   * turned it off. The monitor takes this before it starts only: a
-   * change in the preferences counts from the next start. */
-  self->ble_enabled = self->settings == NULL ||
-                      g_settings_get_boolean (self->settings, "bluetooth");
-  signet_device_monitor_set_ble (self->monitor, self->ble_enabled, NULL);
+   * turned it off; the switch in the preferences takes effect at once. */
+  signet_device_monitor_set_ble (self->monitor,
+                                 self->settings == NULL ||
+                                 g_settings_get_boolean (self->settings, "bluetooth"),
+                                 NULL);
+  if (self->settings != NULL)
+    g_signal_connect_swapped (self->settings, "changed::bluetooth",
+                              G_CALLBACK (bluetooth_changed_cb), self);
 }
 
 static void
@@ -474,6 +484,8 @@ signet_application_finalize (GObject *object)
 
   g_clear_object (&self->session);
   g_clear_object (&self->client);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->monitor);
   g_clear_object (&self->settings);
   g_free (self->url_override);
@@ -590,13 +602,6 @@ signet_application_get_monitor (SignetApplication *self)
   return self->monitor;
 }
 
-gboolean
-signet_application_get_ble_enabled (SignetApplication *self)
-{
-  g_return_val_if_fail (SIGNET_IS_APPLICATION (self), FALSE);
-
-  return self->ble_enabled;
-}
 
 const char *
 signet_application_get_state_dir (SignetApplication *self)

@@ -42,9 +42,6 @@ SignetSession       *signet_application_get_session        (SignetApplication *s
 
 /* Returns: (transfer none) */
 SignetDeviceMonitor *signet_application_get_monitor        (SignetApplication *self);
-/* Whether the monitor discovers BLE devices (the "bluetooth" setting
- * when the app started). */
-gboolean             signet_application_get_ble_enabled    (SignetApplication *self);
 
 const char          *signet_application_get_state_dir      (SignetApplication *self);
 

@@ -25,7 +25,6 @@ struct _SignetDeviceList
   GListStore *store;
   GtkCustomFilter *filter;
   SignetDeviceMonitor *monitor;
-  gboolean ble_enabled;
 };
 
 G_DEFINE_FINAL_TYPE (SignetDeviceList, signet_device_list, GTK_TYPE_WIDGET)
@@ -188,11 +187,13 @@ update_ble_status (SignetDeviceList *self)
 {
   const char *status;
   g_autofree char *text = NULL;
+  gboolean enabled;
 
   if (self->monitor == NULL)
     return;
   status = signet_device_monitor_get_ble_status (self->monitor);
-  if (!self->ble_enabled)
+  enabled = signet_device_monitor_get_ble_enabled (self->monitor);
+  if (!enabled)
     text = g_strdup (_("Bluetooth LE scanning is off (Preferences)"));
   else if (status != NULL)
     /* TRANSLATORS: %s says why Bluetooth LE devices cannot be found
@@ -200,7 +201,7 @@ update_ble_status (SignetDeviceList *self)
     text = g_strdup_printf (_("Bluetooth: %s"), status);
   if (text != NULL)
     signet_ui_label_set_text (self->ble_label, _("Bluetooth Status"), text);
-  if (self->ble_enabled)
+  if (enabled)
     gtk_widget_remove_css_class (self->ble_box, "off");
   else
     gtk_widget_add_css_class (self->ble_box, "off");
@@ -397,8 +398,7 @@ signet_device_list_init (SignetDeviceList *self)
 
 void
 signet_device_list_set_monitor (SignetDeviceList    *self,
-                                SignetDeviceMonitor *monitor,
-                                gboolean             ble_enabled)
+                                SignetDeviceMonitor *monitor)
 {
   g_autoptr(GPtrArray) present = NULL;
 
@@ -408,7 +408,6 @@ signet_device_list_set_monitor (SignetDeviceList    *self,
   if (self->monitor != NULL)
     return;
   self->monitor = g_object_ref (monitor);
-  self->ble_enabled = ble_enabled;
   g_signal_connect (monitor, "device-added", G_CALLBACK (monitor_added_cb), self);
   g_signal_connect (monitor, "device-removed", G_CALLBACK (monitor_removed_cb), self);
   g_signal_connect (monitor, "device-changed", G_CALLBACK (monitor_changed_cb), self);

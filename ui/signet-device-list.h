@@ -19,12 +19,10 @@ G_BEGIN_DECLS
 #define SIGNET_TYPE_DEVICE_LIST (signet_device_list_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDeviceList, signet_device_list, SIGNET, DEVICE_LIST, GtkWidget)
 
-/* Start following monitor (once). ble_enabled: whether the monitor was
- * told to discover BLE devices (if not, the status line says scanning is
- * off). */
+/* Start following monitor (once). When its BLE discovery is off, the
+ * status line says so. */
 void          signet_device_list_set_monitor      (SignetDeviceList    *self,
-                                                   SignetDeviceMonitor *monitor,
-                                                   gboolean             ble_enabled);
+                                                   SignetDeviceMonitor *monitor);
 /* Add the tty at path (if it is not listed yet) and activate it.
  * Returns: (transfer none) */
 SignetDevice *signet_device_list_add_serial_port  (SignetDeviceList    *self,

@@ -44,19 +44,6 @@ url_applied_cb (SignetPreferencesWindow *self)
 }
 
 static void
-bluetooth_toggled_cb (SignetPreferencesWindow *self)
-{
-  /* the monitor takes the setting when it starts (g_settings_bind wrote
-   * it already): say so when it differs from what runs */
-  if (self->app == NULL)
-    return;
-  if (gtk_switch_get_active (self->bluetooth_switch) !=
-      signet_application_get_ble_enabled (self->app))
-    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
-                                      adw_toast_new (_("Takes effect when Signet starts again")));
-}
-
-static void
 signet_preferences_window_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), SIGNET_TYPE_PREFERENCES_WINDOW);
@@ -79,7 +66,6 @@ signet_preferences_window_class_init (SignetPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, bluetooth_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, bluetooth_switch);
   gtk_widget_class_bind_template_callback (widget_class, url_applied_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bluetooth_toggled_cb);
 }
 
 static void
@@ -98,7 +84,10 @@ signet_preferences_window_new (SignetApplication *app)
   g_return_val_if_fail (SIGNET_IS_APPLICATION (app), NULL);
 
   self = g_object_new (SIGNET_TYPE_PREFERENCES_WINDOW, NULL);
-  gtk_switch_set_active (self->bluetooth_switch, signet_application_get_ble_enabled (app));
+  /* the application follows the setting (its monitor starts and stops
+   * BLE discovery) */
+  gtk_switch_set_active (self->bluetooth_switch,
+                         signet_device_monitor_get_ble_enabled (signet_application_get_monitor (app)));
   if (signet_application_get_settings (app) != NULL)
     g_settings_bind (signet_application_get_settings (app), "bluetooth", self->bluetooth_switch,
                      "active", G_SETTINGS_BIND_DEFAULT);

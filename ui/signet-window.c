@@ -510,8 +510,7 @@ setup_for_application (SignetWindow      *self,
         gtk_window_maximize (GTK_WINDOW (self));
     }
   signet_sign_in_page_set_application (self->sign_in_page, self->app);
-  signet_device_list_set_monitor (self->device_list, signet_application_get_monitor (self->app),
-                                  signet_application_get_ble_enabled (self->app));
+  signet_device_list_set_monitor (self->device_list, signet_application_get_monitor (self->app));
   self->app_session_id = g_signal_connect_swapped (self->app, "notify::session",
                                                    G_CALLBACK (app_session_cb), self);
   set_session (self, signet_application_get_session (self->app));

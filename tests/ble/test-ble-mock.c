@@ -10,6 +10,8 @@
  *  discovery        a Signet device appears in SignetDeviceMonitor's list
  *                   with transport "ble", name and RSSI; RSSI changes; the
  *                   adapter got the discovery filter and discovers
+ *                   turned off on the running monitor, discovery stops and
+ *                   the device leaves the list; on again, both come back
  *  bluez-vanishes   BlueZ leaves the bus: the device goes, the status says
  *                   why, an open transport fails DISCONNECTED; BlueZ
  *                   returns: the list recovers
@@ -268,6 +270,12 @@ discovering (gpointer data)
   return adapter_discovering (data);
 }
 
+static gboolean
+not_discovering (gpointer data)
+{
+  return !adapter_discovering (data);
+}
+
 static void
 test_discovery (void)
 {
@@ -356,6 +364,24 @@ test_discovery (void)
   g_clear_pointer (&list, g_ptr_array_unref);
   list = signet_device_monitor_dup_devices (mon);
   g_assert_cmpuint (list->len, ==, 1);
+
+  /* Turned off on the running monitor (the app's preferences switch):
+   * this client's discovery stops and the device leaves the list. */
+  signet_device_monitor_set_ble (mon, FALSE, NULL);
+  g_assert_cmpuint (s.removed->len, ==, 3);
+  g_assert_true (iterate_until (not_discovering, &m, 10000));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = signet_device_monitor_dup_devices (mon);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_assert_false (signet_device_monitor_get_ble_enabled (mon));
+  g_assert_cmpstr (signet_device_monitor_get_ble_status (mon), ==, "Bluetooth discovery is off");
+  /* On again: discovery, and the device BlueZ still knows. */
+  signet_device_monitor_set_ble (mon, TRUE, NULL);
+  w.added = 4;
+  g_assert_true (iterate_until (seen_enough, &w, 10000));
+  g_assert_true (iterate_until (discovering, &m, 10000));
+  g_assert_cmpstr (signet_discovered_device_get_object_path (s.added->pdata[3]), ==, path2);
+  g_assert_null (signet_device_monitor_get_ble_status (mon));
 
   g_clear_object (&mon);
   mock_clear (&m);

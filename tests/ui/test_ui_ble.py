@@ -17,7 +17,9 @@
 #   (e) BlueZ leaves the bus: the "Bluetooth Status" line says BlueZ is
 #       not running and the device goes;
 #   (f) BlueZ comes back: the status line goes, the device is listed again;
-#   (g) the preferences have the Bluetooth LE switch (on).
+#   (g) the preferences have the Bluetooth LE switch (on);
+#   (h) switched off, discovery stops at once: the device goes and the
+#       status line says scanning is off; switched on, the device is back.
 # On the screens of (b), (e) and (g) every interactive widget has an
 # accessible name.
 #
@@ -281,10 +283,34 @@ try:
         on = sw.state(ui.pyatspi.STATE_CHECKED)
         app.screenshot("preferences")
         bad = unnamed(app)
-        app.keys("Escape")
         assert not bad, "unnamed: %r" % bad
         return on
     step("(g) the preferences have a Bluetooth LE switch, on", prefs)
+
+    # ---- (h) the switch takes effect at once ----------------------------------
+    def flip(want_on):
+        sw = app.find("check box", "Bluetooth LE", timeout=10)
+        sw.pointer_click()
+        app.wait_for(lambda: sw.state(ui.pyatspi.STATE_CHECKED) == want_on,
+                     "the switch to turn %s" % ("on" if want_on else "off"), 5)
+        app.keys("Escape")
+
+    def switch_off_on():
+        flip(False)
+        app.wait_for(lambda: no_ble_row(app), "the BLE device to leave the list", 15)
+        app.wait_for(lambda: "scanning is off" in (status_text(app) or ""),
+                     "the status line to say scanning is off", 15)
+        note("status: %r" % status_text(app))
+        app.screenshot("bluetooth-off")
+        app.focus_window()
+        app.keys("ctrl+comma")
+        flip(True)
+        row = ble_row(app)
+        app.wait_for(lambda: status_text(app) is None, "the status line to go", 15)
+        note("row: %r" % row.name)
+        return True
+    step("(h) switched off: the device goes and the status line says so at once; "
+         "on again: it is back", switch_off_on)
 except Exception:
     t.ok(False, "no exception", traceback.format_exc())
 finally:
