@@ -451,8 +451,12 @@ class App:
     def focus_window(self):
         wid = self.xid()
         if wid:
-            subprocess.run([XDOTOOL, "windowfocus", "--sync", wid], capture_output=True,
-                           timeout=10)
+            try:
+                subprocess.run([XDOTOOL, "windowfocus", "--sync", wid], capture_output=True,
+                               timeout=10)
+            except subprocess.TimeoutExpired:
+                # best effort: what the keys do next says whether it worked
+                pass
         return wid
 
     def keys(self, *keys):
