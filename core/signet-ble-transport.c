@@ -76,6 +76,9 @@ struct _SignetBleTransport {
   GSource *open_cancel_source;
   GSource *open_timeout_source;
   gboolean connect_called;    /* we asked BlueZ to connect */
+  gboolean we_connected;      /* and it did: close disconnects */
+  guint disconnecting;        /* our Disconnect calls not answered yet */
+  gboolean open_waits;        /* an open waits for them */
   gboolean waiting_resolved;
   const char *waiting_for;    /* connected and resolved, but this is not there yet */
   GSource *objects_retry_source;
@@ -405,12 +408,49 @@ notify_state (SignetBleTransport *self)
   g_object_notify (G_OBJECT (self), "capabilities");
 }
 
+static void open_begin (SignetBleTransport *self);
+
+static void
+on_disconnect (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SignetBleTransport) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) ret = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                           &error);
+
+  /* NotConnected (the link had gone already) is as good */
+  if (ret == NULL)
+    g_debug ("%s: Disconnect: %s", self->path, error->message);
+  if (--self->disconnecting > 0 || !self->open_waits)
+    return;
+  self->open_waits = FALSE;
+  if (self->state == STATE_OPENING)
+    open_begin (self);
+}
+
+/* A link this transport made (Connect) goes with it: a device connected
+ * to the laptop neither advertises nor takes another central, so left
+ * up it would be out of everyone else's reach. A link someone else made
+ * stays. BlueZ answers once the link is down. */
+static void
+disconnect_ours (SignetBleTransport *self)
+{
+  if (!self->we_connected || self->bus == NULL)
+    return;
+  self->we_connected = FALSE;
+  self->disconnecting++;
+  g_debug ("%s: disconnecting", self->path);
+  g_dbus_connection_call (self->bus, BLUEZ, self->path, IFACE_DEVICE, "Disconnect", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_disconnect, g_object_ref (self));
+}
+
 static void
 open_fail (SignetBleTransport *self, GError *error)
 {
   GTask *task = g_steal_pointer (&self->open_task);
 
   g_debug ("%s: open failed: %s", self->path, error->message);
+  disconnect_ours (self);
   release_link (self);
   self->state = STATE_CLOSED;
   if (task != NULL)
@@ -443,6 +483,8 @@ disconnect (SignetBleTransport *self, GError *error)
   g_object_ref (self);
   accumulate_stats (self);
   self->state = STATE_DISCONNECTED;
+  /* the segment layer may have given up on a link BlueZ still holds */
+  disconnect_ours (self);
   release_link (self);
   sends = self->sends;
   receives = self->receives;
@@ -1332,6 +1374,8 @@ on_connect (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
     }
+  else
+    self->we_connected = TRUE;
   open_step (self);
 }
 
@@ -1554,6 +1598,19 @@ on_open_timeout (gpointer user_data)
 }
 
 static void
+open_begin (SignetBleTransport *self)
+{
+  if (self->given_bus != NULL)
+    {
+      self->bus = g_object_ref (self->given_bus);
+      g_object_ref (self);
+      on_bus (NULL, NULL, self);
+    }
+  else
+    g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, on_bus, g_object_ref (self));
+}
+
+static void
 signet_ble_transport_open_async (SignetTransport     *transport,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
@@ -1581,6 +1638,7 @@ signet_ble_transport_open_async (SignetTransport     *transport,
   self->open_task = g_steal_pointer (&task);
   self->cancellable = g_cancellable_new ();
   self->connect_called = FALSE;
+  self->we_connected = FALSE;
   self->char_mtu = 0;
   self->att_mtu = 0;
   memset (&self->seg, 0, sizeof self->seg);
@@ -1593,14 +1651,15 @@ signet_ble_transport_open_async (SignetTransport     *transport,
   if (self->open_timeout > 0)
     self->open_timeout_source = attach (self, g_timeout_source_new (self->open_timeout),
                                         on_open_timeout, self);
-  if (self->given_bus != NULL)
+  if (self->disconnecting > 0)
     {
-      self->bus = g_object_ref (self->given_bus);
-      g_object_ref (self);
-      on_bus (NULL, NULL, self);
+      /* the link we closed is still going down: connecting now would
+       * find it up and then see it drop */
+      g_debug ("%s: waiting for the previous link to go down", self->path);
+      self->open_waits = TRUE;
+      return;
     }
-  else
-    g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, on_bus, g_object_ref (self));
+  open_begin (self);
 }
 
 static gboolean
@@ -1719,6 +1778,8 @@ signet_ble_transport_close (SignetTransport *transport)
   GTask *open_task = g_steal_pointer (&self->open_task);
 
   g_object_ref (self);
+  disconnect_ours (self);
+  self->open_waits = FALSE;
   release_link (self);
   self->state = STATE_CLOSED;
   if (open_task != NULL)

@@ -20,6 +20,12 @@
  * transport may be opened again, and the engine then resumes a bulk
  * transfer at the device's offset.
  *
+ * A link the transport made itself (its Connect) is taken down when it
+ * closes, when an open fails and when the link is lost (Device1.Disconnect,
+ * answered once the link is down): a device connected to the laptop
+ * neither advertises nor takes another central. A link someone else made
+ * stays. An open while that Disconnect is under way waits for it.
+ *
  * Nothing here knows which BlueZ it talks to: the bus is the system bus
  * ($DBUS_SYSTEM_BUS_ADDRESS), or one given.
  */

@@ -470,10 +470,25 @@ signet_application_shutdown (GApplication *app)
 {
   SignetApplication *self = SIGNET_APPLICATION (app);
 
+  GList *windows;
+
+  /* The windows go first: their devices close their links, and a BLE
+   * link the app made is disconnected (signet-ble-transport.h). */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (windows->data);
   /* A session still signed in ends its log here (session.end + seal, on
    * disk: the next sign-in uploads it); the token expires on its own. */
   g_clear_object (&self->session);
   g_clear_object (&self->client);
+  /* Those Disconnect calls wait for no answer: let them leave the
+   * process before it ends. */
+  if (self->monitor != NULL && signet_device_monitor_get_ble_enabled (self->monitor))
+    {
+      g_autoptr(GDBusConnection) system = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+
+      if (system != NULL)
+        g_dbus_connection_flush_sync (system, NULL, NULL);
+    }
   G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
 }
 

@@ -16,7 +16,8 @@
  *                   why, an open transport fails DISCONNECTED; BlueZ
  *                   returns: the list recovers
  *  session          connect + ServicesResolved + AcquireWrite/Notify, then
- *                   hello, attest, authorize, apply, commit over BLE (MTU 185)
+ *                   hello, attest, authorize, apply, commit over BLE (MTU 185);
+ *                   close disconnects the link the transport made
  *  faults           the same at MTU 23 with segments lost, duplicated and
  *                   reordered both ways
  *  fallback         WriteValue/StartNotify where Acquire* is refused
@@ -509,6 +510,31 @@ log_stats (BleDevice *b)
                   st.segments_received, st.duplicates, st.out_of_order, st.timeouts, st.dropped);
 }
 
+static gboolean
+device_connected (Mock *m, const char *path)
+{
+  g_autoptr(GVariant) ret = g_dbus_connection_call_sync (m->bus, "org.bluez", path,
+                                                         "org.freedesktop.DBus.Properties", "Get",
+                                                         g_variant_new ("(ss)", "org.bluez.Device1",
+                                                                        "Connected"),
+                                                         G_VARIANT_TYPE ("(v)"),
+                                                         G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr(GVariant) v = NULL;
+
+  if (ret == NULL)
+    return FALSE;
+  g_variant_get (ret, "(v)", &v);
+  return g_variant_get_boolean (v);
+}
+
+static gboolean
+device_disconnected (gpointer data)
+{
+  BleDevice *b = data;
+
+  return !device_connected (&b->mock, b->path);
+}
+
 static void
 test_session (void)
 {
@@ -535,6 +561,17 @@ test_session (void)
   g_assert_cmpuint (st.messages_received, >=, 6);
   g_assert_cmpuint (st.segments_resent, ==, 0);
   g_assert_cmpuint (mock_stat (&b.mock, b.path, "messages_in"), >=, 6);
+
+  /* Closed and opened at once: the open waits for the link the close
+   * takes down, then connects anew. */
+  g_assert_true (device_connected (&b.mock, b.path));
+  signet_transport_close (SIGNET_TRANSPORT (b.ble));
+  ble_open (f, &b, TRUE);
+  g_assert_true (device_connected (&b.mock, b.path));
+  /* The transport made the connection (Connect): closing it takes the
+   * link down, so the device is free for another central. */
+  signet_transport_close (SIGNET_TRANSPORT (b.ble));
+  g_assert_true (iterate_until (device_disconnected, &b, 10000));
   ble_stop (&b);
 }
 

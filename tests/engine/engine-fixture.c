@@ -851,9 +851,10 @@ device_close (FixtureDevice *d)
   g_clear_object (&d->transport);
   if (d->ble_path != NULL)
     {
-      /* The LE connection outlives the transport (BlueZ keeps it up):
-       * drop it, so that the next test (or program) finds the controller
-       * free and advertising. */
+      /* The transport asked BlueZ to take down the link it made, and
+       * does not wait. Wait here, so that the next test (or program)
+       * finds the controller free and advertising: BlueZ answers this
+       * Disconnect when the link is down (NotConnected if it is already). */
       g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
       g_autoptr(GVariant) ret = NULL;
 
