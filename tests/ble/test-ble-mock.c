@@ -248,13 +248,14 @@ seen_enough (gpointer data)
          w->s->changed >= w->changed;
 }
 
+/* A boolean property of one of the emulated BlueZ's objects; FALSE if
+ * it cannot be read. */
 static gboolean
-adapter_discovering (Mock *m)
+mock_get_bool (Mock *m, const char *path, const char *iface, const char *property)
 {
-  g_autoptr(GVariant) ret = g_dbus_connection_call_sync (m->bus, "org.bluez", "/org/bluez/hci0",
+  g_autoptr(GVariant) ret = g_dbus_connection_call_sync (m->bus, "org.bluez", path,
                                                          "org.freedesktop.DBus.Properties", "Get",
-                                                         g_variant_new ("(ss)", "org.bluez.Adapter1",
-                                                                        "Discovering"),
+                                                         g_variant_new ("(ss)", iface, property),
                                                          G_VARIANT_TYPE ("(v)"),
                                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   g_autoptr(GVariant) v = NULL;
@@ -262,7 +263,13 @@ adapter_discovering (Mock *m)
   if (ret == NULL)
     return FALSE;
   g_variant_get (ret, "(v)", &v);
-  return g_variant_get_boolean (v);
+  return g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean (v);
+}
+
+static gboolean
+adapter_discovering (Mock *m)
+{
+  return mock_get_bool (m, "/org/bluez/hci0", "org.bluez.Adapter1", "Discovering");
 }
 
 static gboolean
@@ -513,18 +520,7 @@ log_stats (BleDevice *b)
 static gboolean
 device_connected (Mock *m, const char *path)
 {
-  g_autoptr(GVariant) ret = g_dbus_connection_call_sync (m->bus, "org.bluez", path,
-                                                         "org.freedesktop.DBus.Properties", "Get",
-                                                         g_variant_new ("(ss)", "org.bluez.Device1",
-                                                                        "Connected"),
-                                                         G_VARIANT_TYPE ("(v)"),
-                                                         G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  g_autoptr(GVariant) v = NULL;
-
-  if (ret == NULL)
-    return FALSE;
-  g_variant_get (ret, "(v)", &v);
-  return g_variant_get_boolean (v);
+  return mock_get_bool (m, path, "org.bluez.Device1", "Connected");
 }
 
 static gboolean
