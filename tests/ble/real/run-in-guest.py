@@ -81,6 +81,38 @@ def run(tap, label, argv, env):
         tap.comment(tail)
 
 
+def fresh_controllers(tap, timeout=20.0):
+    """Power every controller off and on: the kernel drops whatever LE
+    connection the program before left. Without it the central once found
+    no advertising device after the engine tests, with bluetoothd logging
+    "Device ... is already connected" for the peripheral (its view and the
+    kernel's had parted), and a connected peripheral does not advertise."""
+    import dbus
+    bus = dbus.SystemBus()
+    om = dbus.Interface(bus.get_object("org.bluez", "/"), "org.freedesktop.DBus.ObjectManager")
+    adapters = sorted(str(p) for p, i in om.GetManagedObjects().items()
+                      if "org.bluez.Adapter1" in i)
+    start = time.monotonic()
+    for want in (False, True):
+        for a in adapters:
+            props = dbus.Interface(bus.get_object("org.bluez", a),
+                                   "org.freedesktop.DBus.Properties")
+            try:
+                props.Set("org.bluez.Adapter1", "Powered", dbus.Boolean(want))
+            except dbus.DBusException as e:
+                tap.comment("%s: Powered=%s: %s" % (a, want, e))
+        deadline = time.monotonic() + timeout
+        while True:
+            states = [bool(dbus.Interface(bus.get_object("org.bluez", a),
+                                          "org.freedesktop.DBus.Properties")
+                           .Get("org.bluez.Adapter1", "Powered")) for a in adapters]
+            if all(st == want for st in states) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    tap.comment("controllers %s power-cycled in %.1f s" % (
+        " ".join(a.rsplit("/", 1)[-1] for a in adapters), time.monotonic() - start))
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 3:
@@ -103,7 +135,9 @@ def main():
     })
     for prog in args[3:]:
         label = os.path.basename(prog)
+        fresh_controllers(tap)
         run(tap, label, [prog, signetd, devsim, models, "--tap"], env)
+    fresh_controllers(tap)
     run(tap, "ble-central", ["/usr/bin/python3", os.path.join(HERE, "test_ble_real.py"),
                              devsim, models], dict(os.environ))
     print("1..%d" % tap.n, flush=True)
