@@ -480,8 +480,8 @@ signet_application_shutdown (GApplication *app)
    * disk: the next sign-in uploads it); the token expires on its own. */
   g_clear_object (&self->session);
   g_clear_object (&self->client);
-  /* Those Disconnect calls wait for no answer: let them leave the
-   * process before it ends. */
+  /* No main loop runs for the answers to those Disconnect calls now:
+   * at least let the calls leave the process before it ends. */
   if (self->monitor != NULL && signet_device_monitor_get_ble_enabled (self->monitor))
     {
       g_autoptr(GDBusConnection) system = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);

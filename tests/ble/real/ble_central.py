@@ -37,9 +37,9 @@ def managed(bus):
     return om.GetManagedObjects()
 
 
-def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None, address=None):
-    """Filtered discovery on hci until a Device1 with uuid (and name, and
-    address, where given) shows. Returns (path, Device1 properties). On
+def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None):
+    """Filtered discovery on hci until a Device1 with uuid (and address,
+    if given) shows. Returns (path, Device1 properties). On
     timeout the error lists every Device1 seen on hci, so that a failure
     says whether the device was not heard at all or heard differently."""
     adapter = bus.get_object(BLUEZ, "/org/bluez/" + hci)
@@ -57,7 +57,6 @@ def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None, address=None)
                     continue
                 seen[str(path)] = d
                 if uuid in [str(u).lower() for u in d.get("UUIDs", [])] and \
-                        (name is None or str(d.get("Name", "")) == name) and \
                         (address is None or str(d.get("Address", "")).upper() == address.upper()):
                     return str(path), d
             time.sleep(0.2)
@@ -65,10 +64,9 @@ def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, name=None, address=None)
         heard = "; ".join("%s name=%r uuids=%d rssi=%s connected=%s" % (
             p.rsplit("/", 1)[-1], str(d.get("Name", "")), len(d.get("UUIDs", [])),
             d.get("RSSI", "-"), bool(d.get("Connected"))) for p, d in sorted(seen.items()))
-        raise BleError("no device with %s%s%s on %s within %.0f s (adapter powered=%s "
+        raise BleError("no device with %s%s on %s within %.0f s (adapter powered=%s "
                        "discovering=%s; heard: %s)" % (
-                           uuid, " named %r" % name if name else "",
-                           " at %s" % address if address else "", hci, timeout,
+                           uuid, " at %s" % address if address else "", hci, timeout,
                            bool(props.Get("org.bluez.Adapter1", "Powered")),
                            bool(props.Get("org.bluez.Adapter1", "Discovering")),
                            heard or "nothing"))
