@@ -81,6 +81,22 @@ fi
 # One closing line over both builds, read from meson's own logs.
 /usr/bin/python3 - "$demo" "$clang_ok" "$dist" _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json <<'PY'
 import json, sys
+def why(out):
+    """A failed test's "not ok"/"Bail out" lines, each with the comment
+    lines after it (where TAP producers here put the reason), bounded."""
+    lines, keep = [], 0
+    for l in out:
+        if l.startswith("not ok") or l.startswith("Bail out"):
+            keep = 12
+            lines.append("    " + l[:300])
+        elif keep and l.startswith("#"):
+            keep -= 1
+            lines.append("      " + l[:300])
+        else:
+            keep = 0
+    return lines[:60]
+
+
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 failed = []
 for flag in sys.argv[1:4]:   # the headless demo, the clang build, the dist check
@@ -104,8 +120,7 @@ for path in sys.argv[4:]:
             # CI shows only the tail of this script's output: name what failed
             # and the TAP lines that say why, so the failure is readable there.
             failed.append("%s: %s (%s)" % (path.split("/")[0], t["name"], r))
-            failed += ["    " + l for l in (t.get("stdout") or "").splitlines()
-                       if l.startswith("not ok") or l.startswith("Bail out")][:10]
+            failed += why((t.get("stdout") or "").splitlines())
 for line in failed:
     print("failed: " + line)
 print("signet: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)

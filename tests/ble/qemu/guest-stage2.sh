@@ -10,6 +10,7 @@
 # Results ($SIGNET_RESULTS, the host's directory, writable over 9p):
 #   stdout, stderr, rc       the command's
 #   bluetoothd.log, btvirt.log, dbus.log
+#   hci.btsnoop              with --bt-debug: btmon's capture
 #   timing                   guest uptime at each step
 # Environment of the command:
 #   SIGNET_RESULTS           the results directory
@@ -35,10 +36,17 @@ mkdir -p /run/dbus
 dbus-daemon --system --fork --nopidfile >"$R/dbus.log" 2>&1 || {
   echo "SIGNET-QEMU: error: dbus-daemon --system did not start"; exit 3; }
 
+BTD_OPTS=
+BTMON=
+if [ -n "$SIGNET_QEMU_BT_DEBUG" ]; then
+  # every controller's HCI traffic, for btmon -r hci.btsnoop on the host
+  BTD_OPTS=-d
+  btmon -w "$R/hci.btsnoop" >/dev/null 2>&1 &
+  BTMON=$!
+  sleep 0.2
+fi
 btvirt -L -l4 >"$R/btvirt.log" 2>&1 &
 BTVIRT=$!
-BTD_OPTS=
-[ -n "$SIGNET_QEMU_BT_DEBUG" ] && BTD_OPTS=-d
 # Experimental: the AcquireWrite/AcquireNotify MTU and LE L2CAP
 # connection-oriented channels need nothing extra in BlueZ 5.66.
 /usr/libexec/bluetooth/bluetoothd -n $BTD_OPTS >"$R/bluetoothd.log" 2>&1 &
@@ -66,7 +74,7 @@ rc=$?
 echo $rc >"$R/rc"
 mark "command-done rc=$rc"
 
-kill $BTD $BTVIRT 2>/dev/null
+kill $BTD $BTVIRT $BTMON 2>/dev/null
 sleep 0.2
 sync
 exit 0

@@ -37,19 +37,26 @@ def managed(bus):
     return om.GetManagedObjects()
 
 
-def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None):
+def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None, restart=1.0):
     """Filtered discovery on hci until a Device1 with uuid (and address,
     if given) shows. Returns (path, Device1 properties). On
     timeout the error lists every Device1 seen on hci, so that a failure
-    says whether the device was not heard at all or heard differently."""
+    says whether the device was not heard at all or heard differently.
+
+    Discovery starts again every `restart` s until the device shows:
+    btvirt reports an advertiser once, at the instant scanning starts, and
+    the kernel drops a report that comes before it has marked discovery
+    active (docs/ble.md "Tests"); each start is another chance."""
     adapter = bus.get_object(BLUEZ, "/org/bluez/" + hci)
     a = dbus.Interface(adapter, "org.bluez.Adapter1")
     a.SetDiscoveryFilter({"UUIDs": dbus.Array([uuid], signature="s"),
                           "Transport": dbus.String("le")})
     a.StartDiscovery()
     seen = {}
+    starts = 1
     try:
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline, again = now + timeout, now + restart
         while time.monotonic() < deadline:
             for path, ifaces in managed(bus).items():
                 d = ifaces.get("org.bluez.Device1")
@@ -60,13 +67,18 @@ def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None):
                         (address is None or str(d.get("Address", "")).upper() == address.upper()):
                     return str(path), d
             time.sleep(0.2)
+            if time.monotonic() >= again:
+                a.StopDiscovery()
+                a.StartDiscovery()
+                starts += 1
+                again = time.monotonic() + restart
         props = dbus.Interface(adapter, "org.freedesktop.DBus.Properties")
         heard = "; ".join("%s name=%r uuids=%d rssi=%s connected=%s" % (
             p.rsplit("/", 1)[-1], str(d.get("Name", "")), len(d.get("UUIDs", [])),
             d.get("RSSI", "-"), bool(d.get("Connected"))) for p, d in sorted(seen.items()))
-        raise BleError("no device with %s%s on %s within %.0f s (adapter powered=%s "
-                       "discovering=%s; heard: %s)" % (
-                           uuid, " at %s" % address if address else "", hci, timeout,
+        raise BleError("no device with %s%s on %s within %.0f s, %d discovery starts "
+                       "(adapter powered=%s discovering=%s; heard: %s)" % (
+                           uuid, " at %s" % address if address else "", hci, timeout, starts,
                            bool(props.Get("org.bluez.Adapter1", "Powered")),
                            bool(props.Get("org.bluez.Adapter1", "Discovering")),
                            heard or "nothing"))

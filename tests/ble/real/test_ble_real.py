@@ -99,7 +99,9 @@ def main():
     fac = Factory(devsim, models)
     serial = "GW1-BLE-0001"
     state, info, _ = fac.provision("ble", "acme-gw1", serial)
+    t0 = time.monotonic()
     sim = BleDevsim(devsim, state, "--l2cap")
+    t.note("devsim --ble ready in %.1f s" % (time.monotonic() - t0))
     t.eq(sim.line, "ble %s %s" % (PERIPHERAL, serial), "devsim --ble registers on %s" % PERIPHERAL)
     if not sim.line:
         t.note(open(state + ".ble-stderr").read())
@@ -114,8 +116,10 @@ def main():
         peripheral_address = str(dbus.Interface(
             bus.get_object("org.bluez", "/org/bluez/" + PERIPHERAL),
             "org.freedesktop.DBus.Properties").Get("org.bluez.Adapter1", "Address"))
+        t0 = time.monotonic()
         path, props = bc.discover(bus, CENTRAL, address=peripheral_address)
-        t.ok(True, "discovered on %s with the service UUID filter" % CENTRAL)
+        t.ok(True, "discovered on %s with the service UUID filter (%.1f s)"
+             % (CENTRAL, time.monotonic() - t0))
         t.eq(str(props.get("Name", "")), serial, "advertised local name is the serial")
         t.ok("RSSI" in props, "Device1 has an RSSI", sorted(props.keys()))
         address = str(props["Address"])
