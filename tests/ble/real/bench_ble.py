@@ -125,6 +125,18 @@ def start_bluetoothd(mtu, log):
     return proc
 
 
+def wait_discovering(hci, timeout):
+    import dbus
+    props = dbus.Interface(dbus.SystemBus().get_object("org.bluez", "/org/bluez/" + hci),
+                           "org.freedesktop.DBus.Properties")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if props.Get("org.bluez.Adapter1", "Discovering"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 class BleDevsim:
     def __init__(self, devsim, state):
         self.err = open(state + ".ble-stderr", "w")
@@ -163,21 +175,29 @@ def main():
             start_bluetoothd(mtu, log)
             serial = "GW1-BENCH"
             state, _, _ = fac.provision("bench%d" % mtu, "acme-gw1", serial)
-            sim = BleDevsim(devsim, state)
-            if not sim.line.startswith("ble "):
-                bail("devsim --ble did not register: " + open(state + ".ble-stderr").read()[-500:])
             # L2CAP where the link really runs at that MTU: at 23 the tool
             # only cuts its own segments, and HELLO's answer comes in the
             # device's larger ones.
             l2cap = ["--l2cap"] if mtu >= 48 else []
-            r = subprocess.run([bench, "--adapter", CENTRAL, "--name", serial, "--count", count,
-                                "--att-mtu", str(mtu)] + l2cap + extra,
-                               capture_output=True, text=True, timeout=600)
+            r = subprocess.Popen([bench, "--adapter", CENTRAL, "--name", serial, "--count", count,
+                                  "--att-mtu", str(mtu)] + l2cap + extra,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # the device only once the bench discovers (bench-ble-bluez.c,
+            # discover(): a device advertising before is found by chance)
+            if not wait_discovering(CENTRAL, 30):
+                r.kill()
+                bail("bench-ble-bluez did not start discovery on %s: %s"
+                     % (CENTRAL, r.communicate()[1][-500:]))
+            sim = BleDevsim(devsim, state)
+            if not sim.line.startswith("ble "):
+                r.kill()
+                bail("devsim --ble did not register: " + open(state + ".ble-stderr").read()[-500:])
+            out, err = r.communicate(timeout=600)
             sim.stop()
-            note(r.stdout.rstrip())
+            note(out.rstrip())
             if r.returncode != 0:
-                bail("ExchangeMTU %d: %s" % (mtu, (r.stderr.strip() or "failed")[-500:]))
-            results += [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
+                bail("ExchangeMTU %d: %s" % (mtu, (err.strip() or "failed")[-500:]))
+            results += [line for line in out.splitlines() if line.startswith("RESULT")]
         note("%d MTUs in %.1f s" % (len(mtus), time.monotonic() - t0))
     finally:
         # bluetoothd as the guest started it, for what runs next

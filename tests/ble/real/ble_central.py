@@ -37,56 +37,84 @@ def managed(bus):
     return om.GetManagedObjects()
 
 
-def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None, restart=1.0):
-    """Filtered discovery on hci until a Device1 with uuid (and address,
-    if given) shows. Returns (path, Device1 properties). On
-    timeout the error lists every Device1 seen on hci, so that a failure
-    says whether the device was not heard at all or heard differently.
+class Discovery:
+    """Filtered discovery on hci, started here: start it *before* the
+    device starts advertising. Under btvirt a device that is already
+    advertising when a scan starts is reported once, in a race the
+    kernel's discovery state usually loses (Debian 12's kernel; docs/ble.md
+    "Tests"), while one that starts advertising during the scan is always
+    reported. wait() then restarts discovery every second after the first
+    5 s, each start another chance at that race, in case the advertising
+    began in the gap between two of bluetoothd's scan windows."""
 
-    Discovery starts again every `restart` s until the device shows:
-    btvirt reports an advertiser once, at the instant scanning starts, and
-    the kernel drops a report that comes before it has marked discovery
-    active (docs/ble.md "Tests"); each start is another chance."""
-    adapter = bus.get_object(BLUEZ, "/org/bluez/" + hci)
-    a = dbus.Interface(adapter, "org.bluez.Adapter1")
-    a.SetDiscoveryFilter({"UUIDs": dbus.Array([uuid], signature="s"),
-                          "Transport": dbus.String("le")})
-    a.StartDiscovery()
-    seen = {}
-    starts = 1
-    try:
+    def __init__(self, bus, hci, uuid=UUID_SERVICE, timeout=10.0):
+        self.bus, self.hci, self.uuid = bus, hci, uuid
+        self.adapter = bus.get_object(BLUEZ, "/org/bluez/" + hci)
+        self.a = dbus.Interface(self.adapter, "org.bluez.Adapter1")
+        self.props = dbus.Interface(self.adapter, "org.freedesktop.DBus.Properties")
+        self.a.SetDiscoveryFilter({"UUIDs": dbus.Array([uuid], signature="s"),
+                                   "Transport": dbus.String("le")})
+        self.starts = 0
+        self._start(timeout)
+
+    def _start(self, timeout):
+        self.a.StartDiscovery()
+        self.starts += 1
+        # Discovering turns true once the kernel has marked discovery
+        # active: from then on, a device that starts advertising is found
+        deadline = time.monotonic() + timeout
+        while not self.props.Get("org.bluez.Adapter1", "Discovering"):
+            if time.monotonic() > deadline:
+                raise BleError("%s: Discovering not true within %.0f s" % (self.hci, timeout))
+            time.sleep(0.05)
+
+    def wait(self, address=None, timeout=60.0, restart_after=5.0, restart=1.0):
+        """Until a Device1 with the UUID (and address, if given) shows;
+        returns (path, Device1 properties). On timeout the error lists
+        every Device1 seen on hci, so that a failure says whether the
+        device was not heard at all or heard differently."""
+        seen = {}
         now = time.monotonic()
-        deadline, again = now + timeout, now + restart
+        deadline, again = now + timeout, now + restart_after
         while time.monotonic() < deadline:
-            for path, ifaces in managed(bus).items():
+            for path, ifaces in managed(self.bus).items():
                 d = ifaces.get("org.bluez.Device1")
-                if d is None or not str(path).startswith("/org/bluez/%s/" % hci):
+                if d is None or not str(path).startswith("/org/bluez/%s/" % self.hci):
                     continue
                 seen[str(path)] = d
-                if uuid in [str(u).lower() for u in d.get("UUIDs", [])] and \
+                if self.uuid in [str(u).lower() for u in d.get("UUIDs", [])] and \
                         (address is None or str(d.get("Address", "")).upper() == address.upper()):
                     return str(path), d
             time.sleep(0.2)
             if time.monotonic() >= again:
-                a.StopDiscovery()
-                a.StartDiscovery()
-                starts += 1
+                self.stop()
+                self._start(10.0)
                 again = time.monotonic() + restart
-        props = dbus.Interface(adapter, "org.freedesktop.DBus.Properties")
         heard = "; ".join("%s name=%r uuids=%d rssi=%s connected=%s" % (
             p.rsplit("/", 1)[-1], str(d.get("Name", "")), len(d.get("UUIDs", [])),
             d.get("RSSI", "-"), bool(d.get("Connected"))) for p, d in sorted(seen.items()))
         raise BleError("no device with %s%s on %s within %.0f s, %d discovery starts "
                        "(adapter powered=%s discovering=%s; heard: %s)" % (
-                           uuid, " at %s" % address if address else "", hci, timeout, starts,
-                           bool(props.Get("org.bluez.Adapter1", "Powered")),
-                           bool(props.Get("org.bluez.Adapter1", "Discovering")),
+                           self.uuid, " at %s" % address if address else "", self.hci,
+                           timeout, self.starts,
+                           bool(self.props.Get("org.bluez.Adapter1", "Powered")),
+                           bool(self.props.Get("org.bluez.Adapter1", "Discovering")),
                            heard or "nothing"))
-    finally:
+
+    def stop(self):
         try:
-            a.StopDiscovery()
+            self.a.StopDiscovery()
         except dbus.DBusException:
             pass
+
+
+def discover(bus, hci, uuid=UUID_SERVICE, timeout=60.0, address=None):
+    """Discovery of a device that may be advertising already (Discovery)."""
+    disc = Discovery(bus, hci, uuid)
+    try:
+        return disc.wait(address=address, timeout=timeout, restart_after=1.0)
+    finally:
+        disc.stop()
 
 
 def connect(bus, path, timeout=30.0):

@@ -56,6 +56,7 @@ def run(tap, label, argv, env):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         planned = None
         seen = 0
+        last = start
         for line in proc.stdout:
             line = line.rstrip("\n")
             m = RESULT.match(line)
@@ -63,6 +64,9 @@ def run(tap, label, argv, env):
             if m:
                 seen += 1
                 tap.result(m.group(1) == "ok", "%s [ble] %s" % (label, m.group(2)))
+                now = time.monotonic()
+                tap.comment("%.1f s" % (now - last))
+                last = now
             elif p:
                 planned = int(p.group(1))
                 if planned == 0:   # "1..0 # SKIP reason"

@@ -99,6 +99,8 @@ def main():
     fac = Factory(devsim, models)
     serial = "GW1-BLE-0001"
     state, info, _ = fac.provision("ble", "acme-gw1", serial)
+    # Discovery first, then the device: see ble_central.Discovery.
+    disc = bc.Discovery(bus, CENTRAL)
     t0 = time.monotonic()
     sim = BleDevsim(devsim, state, "--l2cap")
     t.note("devsim --ble ready in %.1f s" % (time.monotonic() - t0))
@@ -116,10 +118,10 @@ def main():
         peripheral_address = str(dbus.Interface(
             bus.get_object("org.bluez", "/org/bluez/" + PERIPHERAL),
             "org.freedesktop.DBus.Properties").Get("org.bluez.Adapter1", "Address"))
-        t0 = time.monotonic()
-        path, props = bc.discover(bus, CENTRAL, address=peripheral_address)
-        t.ok(True, "discovered on %s with the service UUID filter (%.1f s)"
-             % (CENTRAL, time.monotonic() - t0))
+        path, props = disc.wait(address=peripheral_address)
+        disc.stop()
+        t.ok(True, "discovered on %s with the service UUID filter (%.1f s after the "
+             "device started, %d discovery starts)" % (CENTRAL, time.monotonic() - t0, disc.starts))
         t.eq(str(props.get("Name", "")), serial, "advertised local name is the serial")
         t.ok("RSSI" in props, "Device1 has an RSSI", sorted(props.keys()))
         address = str(props["Address"])
@@ -168,6 +170,7 @@ def main():
         t.ok("connected" in ev and "disconnected" in ev,
              "devsim saw the connection come and go", ev[-6:])
     except Exception as e:  # noqa: BLE001
+        disc.stop()
         t.ok(False, "BLE session", "%s: %s" % (type(e).__name__, e))
         t.note(open(state + ".ble-stderr").read()[-2000:])
     rc = sim.stop()
