@@ -74,7 +74,8 @@ def run(tap, label, argv, env):
             elif line.startswith("Bail out!"):
                 tap.result(False, "%s [ble] %s" % (label, line))
             elif line.startswith("#"):
-                print(line, flush=True)
+                # when, in the program's run: where a test's time goes
+                print("# [%.1f]%s" % (time.monotonic() - start, line[1:]), flush=True)
         rc = proc.wait()
     tap.comment("%s: exit %d, %d results, %.1f s" % (label, rc, seen, time.monotonic() - start))
     if rc != 0 or (planned is not None and seen < planned):
