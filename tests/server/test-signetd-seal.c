@@ -136,6 +136,29 @@ make_evidence (SignetKey  *identity,
   return g_bytes_new (buf, len);
 }
 
+/* signet_x509_issue: a certificate is valid from the second it is issued
+ * in, which may be a second after f->now was read (under load, key
+ * generation takes a while): f->now moves up to it, so that the checks at
+ * f->now never see a certificate that is not valid yet. */
+static GBytes *
+issue (Fixture    *f,
+       SignetKey  *issuer_key,
+       GBytes     *issuer_der,
+       SignetKey  *subject_key,
+       const char *common_name,
+       const char *device_serial,
+       gboolean    is_ca,
+       guint       days)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *der = signet_x509_issue (issuer_key, issuer_der, subject_key, common_name,
+                                   device_serial, is_ca, days, &error);
+
+  g_assert_no_error (error);
+  f->now = MAX (f->now, g_get_real_time () / G_USEC_PER_SEC);
+  return der;
+}
+
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -169,22 +192,18 @@ fixture_set_up (Fixture       *f,
   /* A manufacturer CA, trusted, and two devices it certified. */
   f->ca_key = signet_key_generate (&error);
   g_assert_no_error (error);
-  f->ca_der = signet_x509_issue (f->ca_key, NULL, f->ca_key, "Acme Devices Root CA", NULL, TRUE,
-                                 3650, &error);
-  g_assert_no_error (error);
+  f->ca_der = issue (f, f->ca_key, NULL, f->ca_key, "Acme Devices Root CA", NULL, TRUE, 3650);
   ca_pem = signet_x509_pem_from_der (f->ca_der, &error);
   g_assert_no_error (error);
   g_free (signetd_trust_add_ca (f->trust, ca_pem, f->now, &error));
   g_assert_no_error (error);
 
   f->dev_key = signet_key_generate (&error);
-  f->dev_der = signet_x509_issue (f->ca_key, f->ca_der, f->dev_key, "acme-gw1 " SERIAL, SERIAL,
-                                  FALSE, 365, &error);
-  g_assert_no_error (error);
+  f->dev_der = issue (f, f->ca_key, f->ca_der, f->dev_key, "acme-gw1 " SERIAL, SERIAL, FALSE,
+                      365);
   f->dev2_key = signet_key_generate (&error);
-  f->dev2_der = signet_x509_issue (f->ca_key, f->ca_der, f->dev2_key, "acme-gw1 " SERIAL2,
-                                   SERIAL2, FALSE, 365, &error);
-  g_assert_no_error (error);
+  f->dev2_der = issue (f, f->ca_key, f->ca_der, f->dev2_key, "acme-gw1 " SERIAL2, SERIAL2,
+                       FALSE, 365);
   g_assert_true (signetd_trust_revoke_device (f->trust, SERIAL2, f->now, &error));
   g_assert_no_error (error);
   f->chain = chain_of (f->dev_der, NULL);
@@ -318,15 +337,15 @@ test_untrusted (Fixture       *f,
   sp_cwt_claims good = claims_with (ALL_SCOPES, f->now, TRUE);
   g_autoptr(SignetKey) rogue_key = signet_key_generate (&error);
   /* Another CA with the same name as the trusted one. */
-  g_autoptr(GBytes) rogue_ca = signet_x509_issue (rogue_key, NULL, rogue_key,
-                                                  "Acme Devices Root CA", NULL, TRUE, 3650, &error);
+  g_autoptr(GBytes) rogue_ca = issue (f, rogue_key, NULL, rogue_key, "Acme Devices Root CA",
+                                      NULL, TRUE, 3650);
   /* The same device key and serial, certified by a CA nobody trusts. */
-  g_autoptr(GBytes) rogue_dev = signet_x509_issue (rogue_key, rogue_ca, f->dev_key, "acme-gw1",
-                                                   SERIAL, FALSE, 365, &error);
+  g_autoptr(GBytes) rogue_dev = issue (f, rogue_key, rogue_ca, f->dev_key, "acme-gw1", SERIAL,
+                                       FALSE, 365);
   g_autoptr(GPtrArray) rogue_chain = chain_of (rogue_dev, rogue_ca);
   g_autoptr(GPtrArray) rogue_leaf = chain_of (rogue_dev, NULL);
-  g_autoptr(GBytes) short_dev = signet_x509_issue (f->ca_key, f->ca_der, f->dev_key, "acme-gw1",
-                                                   SERIAL, FALSE, 1, &error);
+  g_autoptr(GBytes) short_dev = issue (f, f->ca_key, f->ca_der, f->dev_key, "acme-gw1", SERIAL,
+                                       FALSE, 1);
   g_autoptr(GPtrArray) short_chain = chain_of (short_dev, NULL);
   /* The CA itself as a leaf. */
   g_autoptr(GPtrArray) ca_chain = chain_of (f->ca_der, NULL);
@@ -857,11 +876,11 @@ test_chains (Fixture       *f,
   sp_cwt_claims good = claims_with (ALL_SCOPES, f->now, TRUE);
   g_autoptr(GPtrArray) with_root = chain_of (f->dev_der, f->ca_der);
   g_autoptr(SignetKey) int_key = signet_key_generate (&error);
-  g_autoptr(GBytes) int_der = signet_x509_issue (f->ca_key, f->ca_der, int_key, "Acme Line 3 CA",
-                                                 NULL, TRUE, 3650, &error);
+  g_autoptr(GBytes) int_der = issue (f, f->ca_key, f->ca_der, int_key, "Acme Line 3 CA", NULL,
+                                     TRUE, 3650);
   g_autoptr(SignetKey) dev3_key = signet_key_generate (&error);
-  g_autoptr(GBytes) dev3_der = signet_x509_issue (int_key, int_der, dev3_key, "acme-gw1 SN-0003",
-                                                  "SN-0003", FALSE, 365, &error);
+  g_autoptr(GBytes) dev3_der = issue (f, int_key, int_der, dev3_key, "acme-gw1 SN-0003",
+                                      "SN-0003", FALSE, 365);
   g_autoptr(GPtrArray) via_int = chain_of (dev3_der, int_der);
   g_autoptr(GPtrArray) missing_int = chain_of (dev3_der, NULL);
   g_autoptr(GBytes) kem_pub = signet_key_get_public_bytes (f->kem);
