@@ -32,6 +32,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "devsim"))
 sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
 
+import dbus  # noqa: E402
+
+import ble_central  # noqa: E402
 from devsim_harness import Factory  # noqa: E402
 
 PERIPHERAL = os.environ.get("SIGNET_PERIPHERAL_HCI", "hci0")
@@ -80,7 +83,6 @@ def disconnect_all():
     bluetoothd (the kernel keeps them), and a controller still connected
     to the central is not found by the next discovery."""
     try:
-        import dbus
         bus = dbus.SystemBus()
         om = dbus.Interface(bus.get_object("org.bluez", "/"),
                             "org.freedesktop.DBus.ObjectManager")
@@ -123,18 +125,6 @@ def start_bluetoothd(mtu, log):
     if r.returncode != 0:
         bail("bluetoothd (ExchangeMTU %s): controllers not up: %s" % (mtu, r.stderr.strip()))
     return proc
-
-
-def wait_discovering(hci, timeout):
-    import dbus
-    props = dbus.Interface(dbus.SystemBus().get_object("org.bluez", "/org/bluez/" + hci),
-                           "org.freedesktop.DBus.Properties")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if props.Get("org.bluez.Adapter1", "Discovering"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class BleDevsim:
@@ -184,7 +174,7 @@ def main():
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             # the device only once the bench discovers (bench-ble-bluez.c,
             # discover(): a device advertising before is found by chance)
-            if not wait_discovering(CENTRAL, 30):
+            if not ble_central.wait_discovering(dbus.SystemBus(), CENTRAL, 30):
                 r.kill()
                 bail("bench-ble-bluez did not start discovery on %s: %s"
                      % (CENTRAL, r.communicate()[1][-500:]))

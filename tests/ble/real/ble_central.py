@@ -37,6 +37,20 @@ def managed(bus):
     return om.GetManagedObjects()
 
 
+def wait_discovering(bus, hci, timeout):
+    """True once hci's Discovering is: the kernel has marked discovery
+    active, and from then on a device that starts advertising is found
+    (Discovery). False after timeout s."""
+    props = dbus.Interface(bus.get_object(BLUEZ, "/org/bluez/" + hci),
+                           "org.freedesktop.DBus.Properties")
+    deadline = time.monotonic() + timeout
+    while not props.Get("org.bluez.Adapter1", "Discovering"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class Discovery:
     """Filtered discovery on hci, started here: start it *before* the
     device starts advertising. Under btvirt a device that is already
@@ -60,13 +74,8 @@ class Discovery:
     def _start(self, timeout):
         self.a.StartDiscovery()
         self.starts += 1
-        # Discovering turns true once the kernel has marked discovery
-        # active: from then on, a device that starts advertising is found
-        deadline = time.monotonic() + timeout
-        while not self.props.Get("org.bluez.Adapter1", "Discovering"):
-            if time.monotonic() > deadline:
-                raise BleError("%s: Discovering not true within %.0f s" % (self.hci, timeout))
-            time.sleep(0.05)
+        if not wait_discovering(self.bus, self.hci, timeout):
+            raise BleError("%s: Discovering not true within %.0f s" % (self.hci, timeout))
 
     def wait(self, address=None, timeout=60.0, restart_after=5.0, restart=1.0):
         """Until a Device1 with the UUID (and address, if given) shows;

@@ -88,10 +88,11 @@ def run(tap, label, argv, env):
 
 def fresh_controllers(tap, timeout=20.0):
     """Power every controller off and on: the kernel drops whatever LE
-    connection the program before left. Without it the central once found
-    no advertising device after the engine tests, with bluetoothd logging
-    "Device ... is already connected" for the peripheral (its view and the
-    kernel's had parted), and a connected peripheral does not advertise."""
+    connection the program before left (after the engine tests bluetoothd
+    logged "Device ... is already connected" for the peripheral: its view
+    and the kernel's had parted), and a connected peripheral does not
+    advertise. A central that hears nothing was another matter: the
+    discovery race of docs/ble.md "Tests"."""
     import dbus
     bus = dbus.SystemBus()
     om = dbus.Interface(bus.get_object("org.bluez", "/"), "org.freedesktop.DBus.ObjectManager")
